@@ -1,0 +1,28 @@
+package io.siamstream.method;
+
+/**
+ * SimSiam's switches. The defaults are the paper's method; turning either off reproduces an ablation of the paper
+ * (Chen and He 2021, figure 2 and table 1), where the representation collapses.
+ *
+ * @param stopGradient detach z in D(p, z) (the paper's key ingredient)
+ * @param predictor use the prediction MLP h; without it p = z
+ * @param fixPredictorLr keep the predictor at the initial learning rate instead of decaying it (the paper's option)
+ */
+public record SimSiamConfig(boolean stopGradient, boolean predictor, boolean fixPredictorLr) {
+
+    public static SimSiamConfig paper() {
+        return new SimSiamConfig(true, true, false);
+    }
+
+    public SimSiamConfig withoutStopGradient() {
+        return new SimSiamConfig(false, predictor, fixPredictorLr);
+    }
+
+    public SimSiamConfig withoutPredictor() {
+        return new SimSiamConfig(stopGradient, false, fixPredictorLr);
+    }
+
+    public SimSiamConfig withFixedPredictorLr() {
+        return new SimSiamConfig(stopGradient, predictor, true);
+    }
+}

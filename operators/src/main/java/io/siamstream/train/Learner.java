@@ -1,0 +1,279 @@
+package io.siamstream.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import io.siamstream.eval.CollapseIndicator;
+import io.siamstream.method.SimSiam;
+import io.siamstream.method.SslMethod;
+import io.siamstream.model.Encoders;
+import io.siamstream.model.ParameterInit;
+import io.siamstream.model.SiameseNetwork;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Owns a model, its optimizer and its schedule, and trains it one batch of view pairs at a time. The same code runs on
+ * the GPU and on the CPU. Every temporary array of a step lives in an {@link NDScope} that is closed when the step
+ * ends, so a long run keeps a constant number of live arrays.
+ *
+ * <p>Not thread-safe: one thread drives a learner. Learners in the same JVM take turns through a JVM-wide lock,
+ * because the PyTorch engine allows one gradient collector at a time per JVM.
+ */
+public final class Learner implements AutoCloseable {
+
+    private static final ReentrantLock AUTOGRAD = new ReentrantLock();
+    private static final int EMBED_CHUNK = 512;
+
+    private final LearnerConfig config;
+    private final Device device;
+    private final NDManager manager;
+    private final SslMethod method;
+    private final SiameseNetwork network;
+    private final ParameterStore store;
+    private final SgdMomentum optimizer;
+    private final LrSchedule schedule;
+    private final List<SgdMomentum.Param> scheduled = new ArrayList<>();
+    private final List<SgdMomentum.Param> fixedLr = new ArrayList<>();
+    private final List<NDArray> runningStats = new ArrayList<>();
+    private long step;
+    private long skipped;
+
+    private Learner(LearnerConfig config, LearnerState state) {
+        Engine engine = Engines.pyTorch();
+        this.config = config;
+        this.device = DeviceSelection.resolve(config.device());
+        this.manager = engine.newBaseManager(device);
+        this.method = new SimSiam(config.method(), Encoders.create(config.encoder()), config.heads());
+        this.network = method.online();
+        ParameterInit.install(network, state == null
+                ? ParameterInit.pytorchDefaults(network, config.seed())
+                : valuesFrom(state));
+        network.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
+        this.store = new ParameterStore(manager, false);
+        this.optimizer = new SgdMomentum(manager, config.optimizer().momentum(), config.optimizer().weightDecay());
+        this.schedule = config.optimizer().schedule(config.batchSize());
+
+        Set<Parameter> fixed = Collections.newSetFromMap(new IdentityHashMap<>());
+        Block fixedBlock = method.fixedLrBlock();
+        if (fixedBlock != null) {
+            fixed.addAll(fixedBlock.getParameters().values());
+        }
+        for (Pair<String, Parameter> pair : network.getParameters()) {
+            Parameter p = pair.getValue();
+            if (p.requiresGradient()) {
+                (fixed.contains(p) ? fixedLr : scheduled).add(new SgdMomentum.Param(pair.getKey(), p.getArray()));
+            } else if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
+                runningStats.add(p.getArray());
+            }
+        }
+        if (state != null) {
+            restoreOptimizer(state);
+            this.step = state.step();
+            this.skipped = state.skippedSteps();
+        }
+    }
+
+    /** A learner with freshly initialised parameters drawn from the configured seed. */
+    public static Learner create(LearnerConfig config) {
+        return new Learner(config, null);
+    }
+
+    /**
+     * A learner that continues from {@code state}. The state must come from the same model (method, encoder, heads,
+     * input shape); batch size, optimizer settings and device may differ.
+     */
+    public static Learner restore(LearnerConfig config, LearnerState state) {
+        if (!config.modelFingerprint().equals(state.fingerprint())) {
+            throw new IllegalStateException("the saved learner state belongs to a different model: saved '"
+                    + state.fingerprint() + "', configured '" + config.modelFingerprint() + "'");
+        }
+        return new Learner(config, state);
+    }
+
+    private static ParameterInit.Values valuesFrom(LearnerState state) {
+        return (manager, name, parameter, shape) -> {
+            Tensor t = state.tensors().get(LearnerState.PARAM + name);
+            if (t == null) {
+                throw new IllegalStateException("the saved learner state has no value for parameter " + name);
+            }
+            if (!new Shape(t.shape()).equals(shape)) {
+                throw new IllegalStateException("parameter " + name + " has shape " + shape
+                        + " but the saved value has " + new Shape(t.shape()));
+            }
+            return manager.create(t.data(), shape);
+        };
+    }
+
+    private void restoreOptimizer(LearnerState state) {
+        Set<String> names = new java.util.HashSet<>();
+        scheduled.forEach(p -> names.add(p.name()));
+        fixedLr.forEach(p -> names.add(p.name()));
+        for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
+            if (entry.getKey().startsWith(LearnerState.MOMENTUM)) {
+                String name = entry.getKey().substring(LearnerState.MOMENTUM.length());
+                if (!names.contains(name)) {
+                    throw new IllegalStateException("the saved learner state has a momentum buffer for "
+                            + name + ", which is not a trainable parameter of this model");
+                }
+                optimizer.restoreBuffer(name, entry.getValue());
+            }
+        }
+    }
+
+    private Shape inputShape(long n) {
+        return new Shape(n, config.imageChannels(), config.imageSize(), config.imageSize());
+    }
+
+    /** Trains on one batch: forward both views, backward, one SGD update. Skips (and counts) a non-finite loss. */
+    public StepResult step(ViewBatch batch) {
+        if (batch.channels() != config.imageChannels() || batch.height() != config.imageSize()
+                || batch.width() != config.imageSize()) {
+            throw new IllegalArgumentException("batch of " + batch.channels() + "x" + batch.height() + "x"
+                    + batch.width() + " views does not fit the model's input " + inputShape(batch.size()));
+        }
+        long start = System.nanoTime();
+        AUTOGRAD.lock();
+        try (NDScope scope = new NDScope()) {
+            Shape shape = inputShape(batch.size());
+            NDArray view1 = manager.create(batch.view1(), shape);
+            NDArray view2 = manager.create(batch.view2(), shape);
+            List<NDArray> statsBefore = new ArrayList<>(runningStats.size());
+            for (NDArray stat : runningStats) {
+                statsBefore.add(stat.duplicate());
+            }
+            double lr = schedule.lrAt(step);
+            SslMethod.Output out;
+            double loss;
+            try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                out = method.forward(store, view1, view2);
+                loss = out.loss().getFloat();
+                if (Double.isFinite(loss)) {
+                    collector.backward(out.loss());
+                }
+            }
+            JniUtils.setGradMode(false);
+            if (!Double.isFinite(loss)) {
+                for (int i = 0; i < runningStats.size(); i++) {
+                    runningStats.get(i).set(statsBefore.get(i).toByteBuffer());
+                }
+                SgdMomentum.zeroGradients(scheduled);
+                SgdMomentum.zeroGradients(fixedLr);
+                skipped++;
+                return new StepResult(step, loss, true, Double.NaN,
+                        CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
+            }
+            optimizer.update(scheduled, lr);
+            optimizer.update(fixedLr, schedule.peakLr());
+            double collapse = CollapseIndicator.of(out.projection().stopGradient());
+            step++;
+            return new StepResult(step, loss, false, collapse,
+                    CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
+        } finally {
+            AUTOGRAD.unlock();
+        }
+    }
+
+    private static double millisSince(long start) {
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    /**
+     * Encoder features of {@code n} images (N x C x H x W floats) in inference mode (batch norm uses its running
+     * statistics); returns N x {@link #featureDim()} floats.
+     */
+    public float[] embed(float[] images, int n) {
+        int perImage = config.imageChannels() * config.imageSize() * config.imageSize();
+        if ((long) n * perImage != images.length) {
+            throw new IllegalArgumentException(images.length + " values are not " + n + " images of " + perImage);
+        }
+        float[] features = new float[n * featureDim()];
+        try (NDScope scope = new NDScope()) {
+            JniUtils.setGradMode(false);
+            for (int from = 0; from < n; from += EMBED_CHUNK) {
+                int count = Math.min(EMBED_CHUNK, n - from);
+                float[] chunk = java.util.Arrays.copyOfRange(images, from * perImage, (from + count) * perImage);
+                NDArray x = manager.create(chunk, inputShape(count));
+                float[] y = network.encode(store, x, false).toFloatArray();
+                System.arraycopy(y, 0, features, from * featureDim(), y.length);
+            }
+        }
+        return features;
+    }
+
+    /** Everything needed to continue exactly: parameters, BN statistics, momentum buffers, step. */
+    public LearnerState snapshot() {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Pair<String, Parameter> pair : network.getParameters()) {
+            tensors.put(LearnerState.PARAM + pair.getKey(), toTensor(pair.getValue().getArray()));
+        }
+        for (Map.Entry<String, NDArray> entry : optimizer.buffers().entrySet()) {
+            tensors.put(LearnerState.MOMENTUM + entry.getKey(), toTensor(entry.getValue()));
+        }
+        return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
+    }
+
+    private static Tensor toTensor(NDArray array) {
+        return new Tensor(array.getShape().getShape(), array.toFloatArray());
+    }
+
+    public LearnerConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Completed (applied) steps. */
+    public long steps() {
+        return step;
+    }
+
+    /** Steps skipped because the loss was not finite. */
+    public long skippedSteps() {
+        return skipped;
+    }
+
+    public int featureDim() {
+        return network.featureDim();
+    }
+
+    /** Number of trainable scalars (weights, biases, BN scales and shifts). */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : network.getParameters().values()) {
+            if (p.requiresGradient()) {
+                n += p.getArray().getShape().size();
+            }
+        }
+        return n;
+    }
+
+    /** Live native arrays owned by this learner (parameters, statistics, buffers): constant over a run. */
+    public int managedArrayCount() {
+        return manager.getManagedArrays().size();
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,132 @@
+package io.siamstream.train;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Learner state to bytes and back. Layout (big-endian header, little-endian tensor data):
+ * <pre>
+ *   int   magic 0x53534C53 ("SSLS")
+ *   int   format version
+ *   UTF   fingerprint, long step, long skipped steps, long seed
+ *   int   tensor count, then per tensor: UTF name, int rank, long[rank] shape, float[size] data
+ * </pre>
+ * The tensor part is also available on its own ({@link #encodeTensor}), so a checkpoint can keep one entry per tensor.
+ */
+public final class LearnerStateCodec {
+
+    public static final int MAGIC = 0x53534C53;
+    /** The format this build writes. */
+    public static final int VERSION = 1;
+    /** The oldest format this build still reads. */
+    public static final int OLDEST_READABLE = 1;
+
+    private LearnerStateCodec() {}
+
+    public static byte[] encode(LearnerState state) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.toIntExact(state.tensorBytes() + 4096));
+            DataOutputStream out = new DataOutputStream(bytes);
+            writeHeader(out, state, VERSION);
+            out.writeInt(state.tensors().size());
+            for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
+                out.writeUTF(entry.getKey());
+                out.write(encodeTensor(entry.getValue()));
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static LearnerState decode(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
+            int magic = in.readInt();
+            if (magic != MAGIC) {
+                throw new IllegalArgumentException(String.format(
+                        "not a siamstream learner state: magic 0x%08X, expected 0x%08X", magic, MAGIC));
+            }
+            checkVersion(in.readInt());
+            String fingerprint = in.readUTF();
+            long step = in.readLong();
+            long skipped = in.readLong();
+            long seed = in.readLong();
+            int count = in.readInt();
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                tensors.put(name, readTensor(in));
+            }
+            return new LearnerState(fingerprint, step, skipped, seed, tensors);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("truncated or corrupt learner state: " + e, e);
+        }
+    }
+
+    /** Fails with a message that says which versions this build reads. */
+    public static void checkVersion(int version) {
+        if (version < OLDEST_READABLE || version > VERSION) {
+            throw new IllegalStateException("learner state format version " + version
+                    + " is not supported: this build reads versions " + OLDEST_READABLE + " to " + VERSION
+                    + (version > VERSION ? " (the state was written by a newer siamstream)" : ""));
+        }
+    }
+
+    /** One tensor: int rank, long[rank] shape, then its floats little-endian. */
+    public static byte[] encodeTensor(Tensor tensor) {
+        ByteBuffer buffer = ByteBuffer.allocate(4 + 8 * tensor.shape().length + 4 * tensor.data().length);
+        buffer.putInt(tensor.shape().length);
+        for (long d : tensor.shape()) {
+            buffer.putLong(d);
+        }
+        buffer.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(tensor.data());
+        return buffer.array();
+    }
+
+    public static Tensor decodeTensor(byte[] data) {
+        try {
+            return readTensor(new DataInputStream(new java.io.ByteArrayInputStream(data)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("truncated or corrupt tensor: " + e, e);
+        }
+    }
+
+    private static Tensor readTensor(DataInputStream in) throws IOException {
+        int rank = in.readInt();
+        if (rank < 0 || rank > 8) {
+            throw new IOException("tensor rank " + rank + " out of range");
+        }
+        long[] shape = new long[rank];
+        long size = 1;
+        for (int d = 0; d < rank; d++) {
+            shape[d] = in.readLong();
+            size *= shape[d];
+        }
+        if (size < 0 || size > Integer.MAX_VALUE / 4) {
+            throw new IOException("tensor size " + size + " out of range");
+        }
+        byte[] raw = new byte[Math.toIntExact(size * 4)];
+        in.readFully(raw);
+        float[] values = new float[(int) size];
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+        return new Tensor(shape, values);
+    }
+
+    static void writeHeader(DataOutputStream out, LearnerState state, int version) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeInt(version);
+        out.writeUTF(state.fingerprint());
+        out.writeLong(state.step());
+        out.writeLong(state.skippedSteps());
+        out.writeLong(state.seed());
+    }
+}

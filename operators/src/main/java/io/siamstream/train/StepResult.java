@@ -1,0 +1,15 @@
+package io.siamstream.train;
+
+/**
+ * What one training step reports.
+ *
+ * @param step the number of completed (applied) steps after this one
+ * @param loss the loss of the batch (NaN or infinite when the step was skipped)
+ * @param skipped true when the loss was not finite and the model was left as it was
+ * @param collapseStd the mean over dimensions of the batch standard deviation of l2-normalised z
+ * @param collapseReference 1 / sqrt(dim of z): the value of a healthy (uniformly spread) representation; 0 is collapse
+ * @param lr the learning rate of the update
+ * @param millis wall time of the step
+ */
+public record StepResult(
+        long step, double loss, boolean skipped, double collapseStd, double collapseReference, double lr, double millis) {}
