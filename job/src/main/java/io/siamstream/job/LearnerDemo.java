@@ -1,0 +1,144 @@
+package io.siamstream.job;
+
+import io.siamstream.augment.ViewPolicies;
+import io.siamstream.augment.ViewPolicy;
+import io.siamstream.connectors.idx.FashionMnist;
+import io.siamstream.connectors.idx.LabeledImages;
+import io.siamstream.eval.KnnClassifier;
+import io.siamstream.method.SimSiamConfig;
+import io.siamstream.model.EncoderConfig;
+import io.siamstream.model.EncoderKind;
+import io.siamstream.model.HeadConfig;
+import io.siamstream.train.Learner;
+import io.siamstream.train.LearnerConfig;
+import io.siamstream.train.OptimizerConfig;
+import io.siamstream.train.ReplayTrainer;
+import io.siamstream.train.StepResult;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Trains SimSiam on Fashion-MNIST without Flink (the bundled sample by default) and reports progress, the collapse
+ * indicator and kNN accuracy against a randomly initialised encoder. The reference run of the learning core; also
+ * what the ablation tests call with the paper's switches turned off.
+ */
+public final class LearnerDemo {
+
+    /** Settings of one run; {@link #parse} reads them from {@code --name value} flags. */
+    public record Settings(
+            int steps, int batchSize, double baseLr, long seed, String device, String data, Path output,
+            int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder) {
+
+        public static Settings defaults() {
+            return new Settings(600, 128, 0.06, 42, "auto", "bundled", Path.of("out/learner-demo"), 200,
+                    true, true, EncoderKind.CONVNET);
+        }
+
+        public static Settings parse(String[] args) {
+            Map<String, String> flags = new TreeMap<>();
+            for (int i = 0; i < args.length; i++) {
+                if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                    throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'; flags: "
+                            + "--steps --batch --base-lr --seed --device --data --out --eval-every "
+                            + "--stop-gradient --predictor --encoder");
+                }
+                flags.put(args[i].substring(2), args[++i]);
+            }
+            Settings d = defaults();
+            Settings s = new Settings(
+                    Integer.parseInt(flags.getOrDefault("steps", "" + d.steps)),
+                    Integer.parseInt(flags.getOrDefault("batch", "" + d.batchSize)),
+                    Double.parseDouble(flags.getOrDefault("base-lr", "" + d.baseLr)),
+                    Long.parseLong(flags.getOrDefault("seed", "" + d.seed)),
+                    flags.getOrDefault("device", d.device),
+                    flags.getOrDefault("data", d.data),
+                    Path.of(flags.getOrDefault("out", d.output.toString())),
+                    Integer.parseInt(flags.getOrDefault("eval-every", "" + d.evalEvery)),
+                    Boolean.parseBoolean(flags.getOrDefault("stop-gradient", "true")),
+                    Boolean.parseBoolean(flags.getOrDefault("predictor", "true")),
+                    EncoderKind.parse("--encoder", flags.getOrDefault("encoder", "convnet")));
+            flags.keySet().removeAll(java.util.Set.of("steps", "batch", "base-lr", "seed", "device", "data", "out",
+                    "eval-every", "stop-gradient", "predictor", "encoder"));
+            if (!flags.isEmpty()) {
+                throw new IllegalArgumentException("unknown flag(s) " + flags.keySet());
+            }
+            return s;
+        }
+
+        public LearnerConfig learnerConfig() {
+            return new LearnerConfig(new SimSiamConfig(stopGradient, predictor, false),
+                    new EncoderConfig(encoder, 1, 1.0), HeadConfig.small(), 1, 28, batchSize,
+                    OptimizerConfig.simSiamCifar(steps).withBaseLr(baseLr), seed, device);
+        }
+    }
+
+    /** What a run ends with. */
+    public record Outcome(StepResult last, double knnRandom, double knnTrained, double collapse, double reference) {}
+
+    private LearnerDemo() {}
+
+    public static void main(String[] args) throws IOException {
+        Settings settings = Settings.parse(args);
+        Outcome outcome = run(settings, true);
+        System.out.printf(Locale.ROOT, "done: kNN top-1 %.3f (random encoder %.3f), collapse %.4f (healthy %.4f)%n",
+                outcome.knnTrained(), outcome.knnRandom(), outcome.collapse(), outcome.reference());
+    }
+
+    public static Outcome run(Settings settings, boolean print) throws IOException {
+        LabeledImages train = load(settings.data(), FashionMnist.Split.TRAIN);
+        LabeledImages test = load(settings.data(), FashionMnist.Split.TEST);
+        ViewPolicy policy = ViewPolicies.fashionMnist();
+        Files.createDirectories(settings.output());
+        try (Learner learner = Learner.create(settings.learnerConfig());
+             PrintWriter metrics = new PrintWriter(Files.newBufferedWriter(settings.output().resolve("steps.jsonl")))) {
+            if (print) {
+                System.out.printf(Locale.ROOT, "siamstream learner demo: SimSiam (stop-gradient=%s, predictor=%s), %s on %s, "
+                                + "%d train / %d test images, batch %d, %d steps, device %s%n",
+                        settings.stopGradient(), settings.predictor(), settings.encoder(), settings.data(),
+                        train.count(), test.count(), settings.batchSize(), settings.steps(), learner.device());
+            }
+            double knnRandom = knn(learner, train, test);
+            if (print) {
+                System.out.printf(Locale.ROOT, "step 0: kNN top-1 of the randomly initialised encoder %.3f%n", knnRandom);
+            }
+            ReplayTrainer trainer = new ReplayTrainer(learner, train.asImages(), policy, policy, settings.seed());
+            long start = System.nanoTime();
+            double[] knnLatest = {knnRandom};
+            StepResult last = trainer.train(settings.steps(), r -> {
+                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%.6f,\"collapse\":%.6f,\"lr\":%.6g,\"ms\":%.1f,\"skipped\":%s}%n",
+                        r.step(), r.loss(), r.collapseStd(), r.lr(), r.millis(), r.skipped());
+                boolean eval = settings.evalEvery() > 0 && r.step() % settings.evalEvery() == 0;
+                if (eval) {
+                    knnLatest[0] = knn(learner, train, test);
+                }
+                if (print && (r.step() % 20 == 0 || eval)) {
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    System.out.printf(Locale.ROOT,
+                            "step %5d | %6.1f pairs/s | loss %+.4f | collapse %.4f (healthy %.4f) | lr %.4f | kNN %.3f%n",
+                            r.step(), r.step() * settings.batchSize() / seconds, r.loss(), r.collapseStd(),
+                            r.collapseReference(), r.lr(), knnLatest[0]);
+                }
+            });
+            double knnTrained = knn(learner, train, test);
+            return new Outcome(last, knnRandom, knnTrained, last.collapseStd(), last.collapseReference());
+        }
+    }
+
+    /** kNN top-1 on the test split with the train split as the labelled bank. */
+    public static double knn(Learner learner, LabeledImages train, LabeledImages test) {
+        float mean = ViewPolicies.FASHION_MNIST_MEAN[0];
+        float std = ViewPolicies.FASHION_MNIST_STD[0];
+        float[] bank = learner.embed(train.normalized(mean, std), train.count());
+        float[] queries = learner.embed(test.normalized(mean, std), test.count());
+        return KnnClassifier.standard(10).accuracy(bank, train.labelArray(), queries, test.labelArray(), learner.featureDim());
+    }
+
+    static LabeledImages load(String data, FashionMnist.Split split) throws IOException {
+        return data.equals("bundled") ? FashionMnist.sample(split) : FashionMnist.read(Path.of(data), split);
+    }
+}
