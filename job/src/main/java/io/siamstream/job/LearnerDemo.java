@@ -29,13 +29,16 @@ import java.util.TreeMap;
  */
 public final class LearnerDemo {
 
-    /** Settings of one run; {@link #parse} reads them from {@code --name value} flags. */
+    /**
+     * Settings of one run; {@link #parse} reads them from {@code --name value} flags. The cosine schedule spans
+     * {@code scheduleSteps} (0: the run's {@code steps}), so a short run can train at a nearly constant rate.
+     */
     public record Settings(
-            int steps, int batchSize, double baseLr, long seed, String device, String data, Path output,
+            int steps, long scheduleSteps, int batchSize, double baseLr, long seed, String device, String data, Path output,
             int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder) {
 
         public static Settings defaults() {
-            return new Settings(600, 128, 0.06, 42, "auto", "bundled", Path.of("out/learner-demo"), 200,
+            return new Settings(600, 0, 128, 0.06, 42, "auto", "bundled", Path.of("out/learner-demo"), 200,
                     true, true, EncoderKind.CONVNET);
         }
 
@@ -44,7 +47,7 @@ public final class LearnerDemo {
             for (int i = 0; i < args.length; i++) {
                 if (!args[i].startsWith("--") || i + 1 >= args.length) {
                     throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'; flags: "
-                            + "--steps --batch --base-lr --seed --device --data --out --eval-every "
+                            + "--steps --schedule-steps --batch --base-lr --seed --device --data --out --eval-every "
                             + "--stop-gradient --predictor --encoder");
                 }
                 flags.put(args[i].substring(2), args[++i]);
@@ -52,6 +55,7 @@ public final class LearnerDemo {
             Settings d = defaults();
             Settings s = new Settings(
                     Integer.parseInt(flags.getOrDefault("steps", "" + d.steps)),
+                    Long.parseLong(flags.getOrDefault("schedule-steps", "0")),
                     Integer.parseInt(flags.getOrDefault("batch", "" + d.batchSize)),
                     Double.parseDouble(flags.getOrDefault("base-lr", "" + d.baseLr)),
                     Long.parseLong(flags.getOrDefault("seed", "" + d.seed)),
@@ -62,7 +66,7 @@ public final class LearnerDemo {
                     Boolean.parseBoolean(flags.getOrDefault("stop-gradient", "true")),
                     Boolean.parseBoolean(flags.getOrDefault("predictor", "true")),
                     EncoderKind.parse("--encoder", flags.getOrDefault("encoder", "convnet")));
-            flags.keySet().removeAll(java.util.Set.of("steps", "batch", "base-lr", "seed", "device", "data", "out",
+            flags.keySet().removeAll(java.util.Set.of("steps", "schedule-steps", "batch", "base-lr", "seed", "device", "data", "out",
                     "eval-every", "stop-gradient", "predictor", "encoder"));
             if (!flags.isEmpty()) {
                 throw new IllegalArgumentException("unknown flag(s) " + flags.keySet());
@@ -73,20 +77,22 @@ public final class LearnerDemo {
         public LearnerConfig learnerConfig() {
             return new LearnerConfig(new SimSiamConfig(stopGradient, predictor, false),
                     new EncoderConfig(encoder, 1, 1.0), HeadConfig.small(), 1, 28, batchSize,
-                    OptimizerConfig.simSiamCifar(steps).withBaseLr(baseLr), seed, device);
+                    OptimizerConfig.simSiamCifar(scheduleSteps > 0 ? scheduleSteps : steps).withBaseLr(baseLr), seed, device);
         }
     }
 
     /** What a run ends with. */
-    public record Outcome(StepResult last, double knnRandom, double knnTrained, double collapse, double reference) {}
+    public record Outcome(StepResult last, double knnRandom, double knnTrained) {}
 
     private LearnerDemo() {}
 
     public static void main(String[] args) throws IOException {
         Settings settings = Settings.parse(args);
         Outcome outcome = run(settings, true);
-        System.out.printf(Locale.ROOT, "done: kNN top-1 %.3f (random encoder %.3f), collapse %.4f (healthy %.4f)%n",
-                outcome.knnTrained(), outcome.knnRandom(), outcome.collapse(), outcome.reference());
+        StepResult last = outcome.last();
+        System.out.printf(Locale.ROOT, "done: kNN top-1 %.3f (random encoder %.3f), collapse z %.4f p %.4f (healthy %.4f)%n",
+                outcome.knnTrained(), outcome.knnRandom(), last.collapseStd(), last.outputCollapseStd(),
+                last.collapseReference());
     }
 
     public static Outcome run(Settings settings, boolean print) throws IOException {
@@ -110,8 +116,8 @@ public final class LearnerDemo {
             long start = System.nanoTime();
             double[] knnLatest = {knnRandom};
             StepResult last = trainer.train(settings.steps(), r -> {
-                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%.6f,\"collapse\":%.6f,\"lr\":%.6g,\"ms\":%.1f,\"skipped\":%s}%n",
-                        r.step(), r.loss(), r.collapseStd(), r.lr(), r.millis(), r.skipped());
+                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%.6f,\"collapse_z\":%.6f,\"collapse_p\":%.6f,\"lr\":%.6g,\"ms\":%.1f,\"skipped\":%s}%n",
+                        r.step(), r.loss(), r.collapseStd(), r.outputCollapseStd(), r.lr(), r.millis(), r.skipped());
                 boolean eval = settings.evalEvery() > 0 && r.step() % settings.evalEvery() == 0;
                 if (eval) {
                     knnLatest[0] = knn(learner, train, test);
@@ -119,13 +125,13 @@ public final class LearnerDemo {
                 if (print && (r.step() % 20 == 0 || eval)) {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     System.out.printf(Locale.ROOT,
-                            "step %5d | %6.1f pairs/s | loss %+.4f | collapse %.4f (healthy %.4f) | lr %.4f | kNN %.3f%n",
+                            "step %5d | %6.1f pairs/s | loss %+.4f | collapse z %.4f p %.4f (healthy %.4f) | lr %.4f | kNN %.3f%n",
                             r.step(), r.step() * settings.batchSize() / seconds, r.loss(), r.collapseStd(),
-                            r.collapseReference(), r.lr(), knnLatest[0]);
+                            r.outputCollapseStd(), r.collapseReference(), r.lr(), knnLatest[0]);
                 }
             });
             double knnTrained = knn(learner, train, test);
-            return new Outcome(last, knnRandom, knnTrained, last.collapseStd(), last.collapseReference());
+            return new Outcome(last, knnRandom, knnTrained);
         }
     }
 

@@ -56,6 +56,6 @@ public final class SimSiam implements SslMethod {
         NDArray loss = NegativeCosineSimilarity.of(p1, target2)
                 .add(NegativeCosineSimilarity.of(p2, target1))
                 .mul(0.5f);
-        return new Output(loss, z1);
+        return new Output(loss, z1, p1);
     }
 }

@@ -28,10 +28,11 @@ public interface SslMethod {
     /**
      * Runs both views through the networks in training mode, inside the caller's gradient collector.
      *
-     * @return the scalar loss to minimise and the projections z of view 1 (for the collapse indicator)
+     * @return the scalar loss, and for view 1 the projection z and the online output that the loss compares
+     *     (SimSiam, BYOL: the prediction p; methods without a predictor: z again)
      */
     Output forward(ParameterStore store, NDArray view1, NDArray view2);
 
-    /** The loss and the projections of one step. */
-    record Output(NDArray loss, NDArray projection) {}
+    /** The loss of one step and view 1's projection and online output, for the collapse indicators. */
+    record Output(NDArray loss, NDArray projection, NDArray output) {}
 }

@@ -176,14 +176,16 @@ public final class Learner implements AutoCloseable {
                 SgdMomentum.zeroGradients(scheduled);
                 SgdMomentum.zeroGradients(fixedLr);
                 skipped++;
-                return new StepResult(step, loss, true, Double.NaN,
+                return new StepResult(step, loss, true, Double.NaN, Double.NaN,
                         CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
             }
             optimizer.update(scheduled, lr);
             optimizer.update(fixedLr, schedule.peakLr());
             double collapse = CollapseIndicator.of(out.projection().stopGradient());
+            double outputCollapse = out.output() == out.projection()
+                    ? collapse : CollapseIndicator.of(out.output().stopGradient());
             step++;
-            return new StepResult(step, loss, false, collapse,
+            return new StepResult(step, loss, false, collapse, outputCollapse,
                     CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
         } finally {
             AUTOGRAD.unlock();
