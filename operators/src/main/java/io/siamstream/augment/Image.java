@@ -4,7 +4,7 @@ package io.siamstream.augment;
  * A float image in channel-major (C x H x W) order with values in [0, 1] before normalisation. 1 channel is
  * grayscale, 3 channels are RGB.
  */
-public record Image(int channels, int height, int width, float[] data) {
+public record Image(int channels, int height, int width, float[] data) implements java.io.Serializable {
 
     public Image {
         if (channels != 1 && channels != 3) {

@@ -21,7 +21,7 @@ public record ViewPolicy(
         double blurProbability, double blurSigmaMin, double blurSigmaMax,
         double solarizeProbability,
         double flipProbability,
-        float[] mean, float[] std) {
+        float[] mean, float[] std) implements java.io.Serializable {
 
     public ViewPolicy {
         if (outputSize < 4 || outputSize > 4096) {
