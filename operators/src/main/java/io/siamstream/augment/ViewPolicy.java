@@ -51,9 +51,14 @@ public record ViewPolicy(
             throw bad(name, "mean/std", "lengths " + (mean == null ? 0 : mean.length) + "/" + (std == null ? 0 : std.length),
                     "one value per channel (1 or 3)");
         }
+        for (float m : mean) {
+            if (!Float.isFinite(m)) {
+                throw bad(name, "mean", m, "finite values");
+            }
+        }
         for (float s : std) {
-            if (!(s > 0)) {
-                throw bad(name, "std", s, "> 0");
+            if (!(s > 0) || !Float.isFinite(1f / s) || !Float.isFinite(s)) {
+                throw bad(name, "std", s, "finite values > 0 whose inverse is finite");
             }
         }
     }

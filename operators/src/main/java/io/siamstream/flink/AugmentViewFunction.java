@@ -1,0 +1,137 @@
+package io.siamstream.flink;
+
+import io.siamstream.augment.Image;
+import io.siamstream.augment.ViewPolicy;
+import io.siamstream.augment.Views;
+import io.siamstream.record.DeadLetter;
+import io.siamstream.record.ImageRecord;
+import io.siamstream.record.View;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Makes view {@code viewIndex} (0 or 1) of every image with one {@link ViewPolicy}, seeded by (run seed, record id,
+ * epoch, view) through {@link Views#make}: the same record always gives the same view. Records that are not
+ * images of the expected shape go to {@link DeadLetters#TAG} with stage {@code augment-view<viewIndex + 1>}.
+ *
+ * <p>Metrics: counters {@code views} (views emitted) and {@code deadLetters} (records rejected).
+ */
+public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final ViewPolicy policy;
+    private final int viewIndex;
+    private final long runSeed;
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final String stage;
+
+    private transient Counter views;
+    private transient Counter deadLetters;
+
+    /**
+     * @param policy    how the view is made; its mean/std length must equal {@code channels}
+     * @param viewIndex 0 for the first view, 1 for the second
+     * @param runSeed   the run's seed (the same for both views)
+     * @param channels  expected channels of every record (1 or 3)
+     * @param height    expected height of every record
+     * @param width     expected width of every record
+     */
+    public AugmentViewFunction(ViewPolicy policy, int viewIndex, long runSeed, int channels, int height, int width) {
+        if (policy == null) {
+            throw new IllegalArgumentException("augment: a view policy is required");
+        }
+        if (viewIndex != 0 && viewIndex != 1) {
+            throw new IllegalArgumentException("augment: view index " + viewIndex + " is not allowed; allowed: 0, 1");
+        }
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("augment: expected channels " + channels + " is not allowed; allowed: 1, 3");
+        }
+        if (height < 1 || width < 1) {
+            throw new IllegalArgumentException("augment: expected image size " + height + "x" + width + " is not positive");
+        }
+        if (policy.mean().length != channels) {
+            throw new IllegalArgumentException("augment." + policy.name() + ": policy is for " + policy.mean().length
+                    + "-channel images, but the stream is expected to carry " + channels + "-channel images");
+        }
+        this.policy = policy;
+        this.viewIndex = viewIndex;
+        this.runSeed = runSeed;
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.stage = stageName(viewIndex);
+    }
+
+    /** The stage (and operator uid) of view {@code viewIndex}: "augment-view1" or "augment-view2". */
+    public static String stageName(int viewIndex) {
+        return "augment-view" + (viewIndex + 1);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        views = getRuntimeContext().getMetricGroup().counter("views");
+        deadLetters = getRuntimeContext().getMetricGroup().counter(DeadLetters.METRIC);
+    }
+
+    @Override
+    public void processElement(ImageRecord record, Context ctx, Collector<View> out) {
+        DeadLetter problem = check(record);
+        if (problem != null) {
+            reject(ctx, problem);
+            return;
+        }
+        float[] data;
+        try {
+            Image image = Image.fromUnsignedBytes(record.pixels, record.channels, record.height, record.width);
+            data = Views.make(policy, image, runSeed, record.id, record.epoch, viewIndex);
+        } catch (IllegalArgumentException e) {
+            reject(ctx, record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()));
+            return;
+        }
+        for (float v : data) {
+            if (!Float.isFinite(v)) {
+                reject(ctx, record, DeadLetters.NAN_PIXELS,
+                        "policy " + policy.name() + " made a view with non-finite values (" + v + ")");
+                return;
+            }
+        }
+        views.inc();
+        out.collect(new View(record.id, record.seq, record.epoch, viewIndex, record.channels,
+                policy.outputSize(), policy.outputSize(), data, record.label));
+    }
+
+    /** The dead letter for a record that cannot be augmented, null when it can. */
+    private DeadLetter check(ImageRecord r) {
+        if (r.pixels == null || r.pixels.length == 0) {
+            return new DeadLetter(stage, DeadLetters.NO_PIXELS, "the record carries no pixels", r.id, r.seq);
+        }
+        long declared = (long) r.channels * r.height * r.width;
+        if (r.channels < 1 || r.height < 1 || r.width < 1 || declared != r.pixels.length) {
+            return new DeadLetter(stage, DeadLetters.WRONG_SIZE, r.pixels.length + " pixel bytes are not a "
+                    + r.channels + "x" + r.height + "x" + r.width + " image", r.id, r.seq);
+        }
+        if (r.channels != policy.mean().length) {
+            return new DeadLetter(stage, DeadLetters.WRONG_CHANNELS, r.channels + " channels, policy "
+                    + policy.name() + " is for " + policy.mean().length, r.id, r.seq);
+        }
+        if (r.channels != channels || r.height != height || r.width != width) {
+            return new DeadLetter(stage, DeadLetters.WRONG_SHAPE, r.channels + "x" + r.height + "x" + r.width
+                    + ", expected " + channels + "x" + height + "x" + width, r.id, r.seq);
+        }
+        return null;
+    }
+
+    private void reject(Context ctx, ImageRecord r, String reason, String detail) {
+        reject(ctx, new DeadLetter(stage, reason, detail, r.id, r.seq));
+    }
+
+    private void reject(Context ctx, DeadLetter letter) {
+        deadLetters.inc();
+        ctx.output(DeadLetters.TAG, letter);
+    }
+}

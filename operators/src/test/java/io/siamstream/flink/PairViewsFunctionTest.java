@@ -1,0 +1,180 @@
+package io.siamstream.flink;
+
+import static io.siamstream.flink.FlinkTestSupport.deadLetters;
+import static io.siamstream.flink.FlinkTestSupport.environment;
+import static io.siamstream.flink.FlinkTestSupport.half;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.siamstream.record.View;
+import io.siamstream.record.ViewPair;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** The pairing operator in Flink's keyed test harness: order, state clean-up, timeouts, snapshot and restore. */
+@SuppressWarnings("try") // harnesses and environments are closed by try-with-resources
+class PairViewsFunctionTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> harness(MockEnvironment env)
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new PairViewsFunction(TIMEOUT)),
+                new AugmentationTopology.BySeq(), Types.LONG, env);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> opened(MockEnvironment env)
+            throws Exception {
+        var harness = harness(env);
+        harness.open();
+        harness.setProcessingTime(0);
+        return harness;
+    }
+
+    private static ViewPair pairOf(View v1, View v2) {
+        return new ViewPair(v1.id, v1.seq, v1.epoch, v1.channels, v1.height, v1.width, v1.data, v2.data, v1.label);
+    }
+
+    @Test
+    void pairsHalvesInAnyOrderAndClearsStateAndTimers() throws Exception {
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+            harness.processElement(half(1, 1, 1.5f), 0);  // seq 1: the second view first
+            harness.processElement(half(2, 0, 2.0f), 0);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(4); // two keys x (pending view, deadline)
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+
+            harness.processElement(half(1, 0, 1.0f), 0);
+            harness.processElement(half(2, 1, 2.5f), 0);
+
+            assertThat(harness.extractOutputValues()).containsExactly(
+                    pairOf(half(1, 0, 1.0f), half(1, 1, 1.5f)), pairOf(half(2, 0, 2.0f), half(2, 1, 2.5f)));
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            harness.setProcessingTime(TIMEOUT.toMillis() * 2); // nothing left to time out
+            assertThat(deadLetters(harness)).isEmpty();
+            assertThat(metrics.count("pairs")).isEqualTo(2);
+            assertThat(metrics.count("unpairedTimeouts")).isZero();
+            assertThat(metrics.count("deadLetters")).isZero();
+        }
+    }
+
+    @Test
+    void aDuplicateHalfIsDeadLetteredAndTheFirstCopyIsKept() throws Exception {
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+            harness.processElement(half(5, 0, 0.25f), 0);
+            harness.processElement(half(5, 0, 9.0f), 0);
+            harness.processElement(half(5, 1, 0.75f), 0);
+            assertThat(harness.extractOutputValues()).containsExactly(pairOf(half(5, 0, 0.25f), half(5, 1, 0.75f)));
+            assertThat(deadLetters(harness)).singleElement().satisfies(d -> {
+                assertThat(d.reason).isEqualTo("duplicate-view");
+                assertThat(d.stage).isEqualTo("pair-views");
+                assertThat(d.seq).isEqualTo(5);
+            });
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(metrics.count("pairs")).isEqualTo(1);
+            assertThat(metrics.count("deadLetters")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLonelyHalfTimesOutWithADeadLetter() throws Exception {
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+            harness.processElement(half(7, 1, 0.5f), 0);
+            harness.setProcessingTime(TIMEOUT.toMillis() - 1);
+            assertThat(deadLetters(harness)).isEmpty();
+            harness.setProcessingTime(TIMEOUT.toMillis());
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(deadLetters(harness)).singleElement().satisfies(d -> {
+                assertThat(d.reason).isEqualTo("unpaired-timeout");
+                assertThat(d.stage).isEqualTo("pair-views");
+                assertThat(d.seq).isEqualTo(7);
+                assertThat(d.id).isEqualTo(7);
+                assertThat(d.detail).contains("view 1 waited 10000 ms");
+            });
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            assertThat(metrics.count("unpairedTimeouts")).isEqualTo(1);
+            assertThat(metrics.count("deadLetters")).isEqualTo(1);
+            assertThat(metrics.count("pairs")).isZero();
+        }
+    }
+
+    @Test
+    void aPendingHalfSurvivesSnapshotAndRestoreIntoANewOperator() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (MockEnvironment env = environment(new FlinkTestSupport.Metrics()); var before = opened(env)) {
+            before.processElement(half(9, 1, 0.9f), 0);
+            before.processElement(half(3, 0, 0.3f), 0);
+            before.processElement(half(3, 1, 0.4f), 0); // seq 3 completes before the snapshot
+            assertThat(before.extractOutputValues()).hasSize(1);
+            snapshot = before.snapshot(0, 0);
+        }
+
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var after = harness(env)) {
+            after.initializeState(snapshot);
+            after.open();
+            after.setProcessingTime(0);
+            assertThat(after.numKeyedStateEntries()).isEqualTo(2); // only seq 9's half and its deadline
+            assertThat(after.numProcessingTimeTimers()).isEqualTo(1);
+
+            after.processElement(half(9, 0, 0.8f), 0);
+
+            assertThat(after.extractOutputValues()).containsExactly(pairOf(half(9, 0, 0.8f), half(9, 1, 0.9f)));
+            assertThat(after.numKeyedStateEntries()).isZero();
+            assertThat(after.numProcessingTimeTimers()).isZero();
+            assertThat(deadLetters(after)).isEmpty();
+            assertThat(metrics.count("pairs")).isEqualTo(1);
+        }
+
+        // the restored timer still fires for a half whose partner never comes
+        FlinkTestSupport.Metrics metrics2 = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics2); var lonely = harness(env)) {
+            lonely.initializeState(snapshot);
+            lonely.open();
+            lonely.setProcessingTime(TIMEOUT.toMillis());
+            assertThat(deadLetters(lonely)).extracting(d -> d.reason, d -> d.seq)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("unpaired-timeout", 9L));
+            assertThat(lonely.numKeyedStateEntries()).isZero();
+            assertThat(metrics2.count("unpairedTimeouts")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void halvesThatDoNotBelongTogetherOrHaveABadIndexAreDeadLettered() throws Exception {
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+            View other = half(4, 1, 0.1f);
+            other.epoch = 99;
+            harness.processElement(half(4, 0, 0.1f), 0);
+            harness.processElement(other, 0);
+            View bad = half(6, 2, 0.1f);
+            harness.processElement(bad, 0);
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            List<String> reasons = deadLetters(harness).stream().map(d -> d.reason).toList();
+            assertThat(reasons).containsExactly("mismatched-views", "bad-view-index");
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+            assertThat(metrics.count("deadLetters")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theTimeoutMustBePositive() {
+        assertThatThrownBy(() -> new PairViewsFunction(Duration.ZERO)).hasMessageContaining("pair-views.timeout");
+        assertThatThrownBy(() -> new PairViewsFunction(null)).hasMessageContaining("pair-views.timeout");
+    }
+}
