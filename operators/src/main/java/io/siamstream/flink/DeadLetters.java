@@ -34,6 +34,8 @@ public final class DeadLetters {
     public static final String MISMATCHED_VIEWS = "mismatched-views";
     /** A half whose partner did not arrive within the pairing timeout. */
     public static final String UNPAIRED_TIMEOUT = "unpaired-timeout";
+    /** A pair whose sequence number belongs to a batch that was already trained, or that arrived twice. */
+    public static final String DUPLICATE_PAIR = "duplicate-pair";
 
     private DeadLetters() {}
 }

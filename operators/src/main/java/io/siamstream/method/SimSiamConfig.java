@@ -8,7 +8,7 @@ package io.siamstream.method;
  * @param predictor use the prediction MLP h; without it p = z
  * @param fixPredictorLr keep the predictor at the initial learning rate instead of decaying it (the paper's option)
  */
-public record SimSiamConfig(boolean stopGradient, boolean predictor, boolean fixPredictorLr) {
+public record SimSiamConfig(boolean stopGradient, boolean predictor, boolean fixPredictorLr) implements java.io.Serializable {
 
     public static SimSiamConfig paper() {
         return new SimSiamConfig(true, true, false);

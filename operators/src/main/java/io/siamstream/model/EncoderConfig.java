@@ -7,7 +7,7 @@ package io.siamstream.model;
  * @param inChannels 1 (grayscale) or 3 (RGB)
  * @param widthMultiplier scales every channel count (1.0 = the paper's widths; 0.5 = "half width")
  */
-public record EncoderConfig(EncoderKind kind, int inChannels, double widthMultiplier) {
+public record EncoderConfig(EncoderKind kind, int inChannels, double widthMultiplier) implements java.io.Serializable {
 
     public EncoderConfig {
         if (kind == null) {

@@ -7,7 +7,7 @@ package io.siamstream.model;
  * @param projectorOut width of z, the projector's output (SimSiam: 2048)
  * @param predictorHidden width of the predictor's bottleneck (SimSiam: 512)
  */
-public record HeadConfig(int projectorHidden, int projectorOut, int predictorHidden) {
+public record HeadConfig(int projectorHidden, int projectorOut, int predictorHidden) implements java.io.Serializable {
 
     public HeadConfig {
         check("heads.projector-hidden", projectorHidden);

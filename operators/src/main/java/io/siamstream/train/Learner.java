@@ -231,6 +231,24 @@ public final class Learner implements AutoCloseable {
         return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
     }
 
+    /** The prefix of the encoder's parameters inside the network. */
+    public static final String ENCODER_PREFIX = "01encoder_";
+
+    /**
+     * The encoder alone (parameters and BN statistics, keyed {@code param/<name inside the encoder>}): what model
+     * updates carry to evaluation and to embedding. Step and fingerprint are those of the learner.
+     */
+    public LearnerState encoderSnapshot() {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Pair<String, Parameter> pair : network.getParameters()) {
+            if (pair.getKey().startsWith(ENCODER_PREFIX)) {
+                tensors.put(LearnerState.PARAM + pair.getKey().substring(ENCODER_PREFIX.length()),
+                        toTensor(pair.getValue().getArray()));
+            }
+        }
+        return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
+    }
+
     private static Tensor toTensor(NDArray array) {
         return new Tensor(array.getShape().getShape(), array.toFloatArray());
     }

@@ -22,7 +22,7 @@ public record LearnerConfig(
         int batchSize,
         OptimizerConfig optimizer,
         long seed,
-        String device) {
+        String device) implements java.io.Serializable {
 
     public LearnerConfig {
         if (method == null || encoder == null || heads == null || optimizer == null) {

@@ -121,6 +121,51 @@ public final class LearnerStateCodec {
         return new Tensor(shape, values);
     }
 
+    /** The header and the list of tensor names with how many chunks each was cut into, for chunked storage. */
+    public record Index(String fingerprint, long step, long skippedSteps, long seed, Map<String, Integer> chunks) {}
+
+    /** Header plus tensor names and chunk counts (the tensors themselves are stored elsewhere, e.g. one entry each). */
+    public static byte[] encodeIndex(LearnerState state, Map<String, Integer> chunks) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
+            DataOutputStream out = new DataOutputStream(bytes);
+            writeHeader(out, state, VERSION);
+            out.writeInt(chunks.size());
+            for (Map.Entry<String, Integer> entry : chunks.entrySet()) {
+                out.writeUTF(entry.getKey());
+                out.writeInt(entry.getValue());
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Index decodeIndex(byte[] data) {
+        try {
+            DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
+            int magic = in.readInt();
+            if (magic != MAGIC) {
+                throw new IllegalArgumentException(String.format(
+                        "not a siamstream learner state index: magic 0x%08X, expected 0x%08X", magic, MAGIC));
+            }
+            checkVersion(in.readInt());
+            String fingerprint = in.readUTF();
+            long step = in.readLong();
+            long skipped = in.readLong();
+            long seed = in.readLong();
+            int count = in.readInt();
+            Map<String, Integer> chunks = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                chunks.put(in.readUTF(), in.readInt());
+            }
+            return new Index(fingerprint, step, skipped, seed, chunks);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("truncated or corrupt learner state index: " + e, e);
+        }
+    }
+
     static void writeHeader(DataOutputStream out, LearnerState state, int version) throws IOException {
         out.writeInt(MAGIC);
         out.writeInt(version);

@@ -5,7 +5,8 @@ package io.siamstream.train;
  * weight decay 5e-4, cosine decay.
  */
 public record OptimizerConfig(
-        double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps, boolean cyclic) {
+        double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps, boolean cyclic)
+        implements java.io.Serializable {
 
     public OptimizerConfig {
         // LrSchedule and SgdMomentum check the ranges; building them here fails early with the option's name.

@@ -1,0 +1,72 @@
+package io.siamstream.flink;
+
+import io.siamstream.train.LearnerState;
+import io.siamstream.train.LearnerStateCodec;
+import io.siamstream.train.Tensor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+
+/**
+ * Stores a learner state in the current key's keyed state: one MapState entry per tensor (a tensor larger than
+ * {@code maxChunkBytes} is cut into entries {@code name#0}, {@code name#1}, ... so no value reaches RocksDB's
+ * 2 GiB limit) and a ValueState index with the codec's versioned header, the counters and the chunk counts.
+ */
+final class KeyedLearnerState {
+
+    private final MapState<String, byte[]> tensors;
+    private final ValueState<byte[]> index;
+    private final int maxChunkBytes;
+
+    KeyedLearnerState(MapState<String, byte[]> tensors, ValueState<byte[]> index, int maxChunkBytes) {
+        this.tensors = tensors;
+        this.index = index;
+        this.maxChunkBytes = maxChunkBytes;
+    }
+
+    void write(LearnerState state) throws Exception {
+        tensors.clear();
+        Map<String, Integer> chunks = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
+            byte[] bytes = LearnerStateCodec.encodeTensor(entry.getValue());
+            int count = Math.max(1, (bytes.length + maxChunkBytes - 1) / maxChunkBytes);
+            for (int k = 0; k < count; k++) {
+                tensors.put(entry.getKey() + "#" + k,
+                        Arrays.copyOfRange(bytes, k * maxChunkBytes, Math.min(bytes.length, (k + 1) * maxChunkBytes)));
+            }
+            chunks.put(entry.getKey(), count);
+        }
+        index.update(LearnerStateCodec.encodeIndex(state, chunks));
+    }
+
+    /** The stored state, or null when this key has none. */
+    LearnerState read() throws Exception {
+        byte[] bytes = index.value();
+        if (bytes == null) {
+            return null;
+        }
+        LearnerStateCodec.Index idx = LearnerStateCodec.decodeIndex(bytes);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> entry : idx.chunks().entrySet()) {
+            byte[][] parts = new byte[entry.getValue()][];
+            int total = 0;
+            for (int k = 0; k < parts.length; k++) {
+                parts[k] = tensors.get(entry.getKey() + "#" + k);
+                if (parts[k] == null) {
+                    throw new IllegalStateException("checkpointed learner state lacks chunk " + k + " of " + entry.getKey());
+                }
+                total += parts[k].length;
+            }
+            byte[] joined = new byte[total];
+            int at = 0;
+            for (byte[] part : parts) {
+                System.arraycopy(part, 0, joined, at, part.length);
+                at += part.length;
+            }
+            out.put(entry.getKey(), LearnerStateCodec.decodeTensor(joined));
+        }
+        return new LearnerState(idx.fingerprint(), idx.step(), idx.skippedSteps(), idx.seed(), out);
+    }
+}

@@ -1,0 +1,138 @@
+package io.siamstream.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.siamstream.record.DeadLetter;
+import io.siamstream.record.StepMetrics;
+import io.siamstream.record.ViewPair;
+import io.siamstream.train.LearnerConfig;
+import io.siamstream.train.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class TrainingOperatorTest {
+
+    private static final int BATCH = 4;
+    private static final LearnerConfig CONFIG = LearnerConfig.smallConvNet(BATCH, 100, 11);
+
+    private static ViewPair pair(long seq) {
+        SplittableRandom random = new SplittableRandom(seq);
+        float[] v1 = new float[28 * 28];
+        float[] v2 = new float[28 * 28];
+        for (int i = 0; i < v1.length; i++) {
+            v1[i] = (float) random.nextGaussian();
+            v2[i] = v1[i] + 0.2f * (float) random.nextGaussian();
+        }
+        return new ViewPair(seq % 7, seq, 0, 1, 28, 28, v1, v2, (int) (seq % 10));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> harness(
+            TrainingOperator operator) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(operator, p -> 0, Types.INT);
+        h.getExecutionConfig().disableGenericTypes();
+        return h;
+    }
+
+    private static void send(KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> h, long... seqs)
+            throws Exception {
+        for (long seq : seqs) {
+            h.processElement(new StreamRecord<>(pair(seq)));
+        }
+    }
+
+    private static List<StepMetrics> steps(KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> h) {
+        return new ArrayList<>(h.extractOutputValues());
+    }
+
+    @Test
+    void sequenceBatchesTrainInOrderWhateverTheArrivalOrder() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(operator)) {
+            h.open();
+            send(h, 5, 7, 4, 6);          // all of batch 1 first: nothing can train yet
+            assertThat(steps(h)).isEmpty();
+            send(h, 2, 0, 3);
+            assertThat(steps(h)).isEmpty();
+            send(h, 1);                   // batch 0 completes, then batch 1 is ready too
+            assertThat(steps(h)).extracting(m -> m.step).containsExactly(1L, 2L);
+            assertThat(steps(h)).extracting(m -> m.firstSeq).containsExactly(0L, 4L);
+            assertThat(h.numKeyedStateEntries()).as("pending pairs are removed once trained").isLessThanOrEqualTo(1);
+        }
+    }
+
+    @Test
+    void replayedOrDuplicatePairsGoToTheDeadLetter() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(operator)) {
+            h.open();
+            send(h, 0, 1, 2, 3, 2, 5, 5);
+            List<DeadLetter> dead = new ArrayList<>();
+            h.getSideOutput(DeadLetters.TAG).forEach(r -> dead.add(r.getValue()));
+            assertThat(dead).extracting(d -> d.reason).containsExactly(DeadLetters.DUPLICATE_PAIR, DeadLetters.DUPLICATE_PAIR);
+            assertThat(dead).extracting(d -> d.seq).containsExactly(2L, 5L);
+            assertThat(steps(h)).hasSize(1);
+        }
+    }
+
+    @Test
+    void restoreFromACheckpointContinuesBitForBit() throws Exception {
+        long[] all = new long[3 * BATCH];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        Map<String, Tensor> uninterrupted;
+        List<Double> losses;
+        TrainingOperator reference = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(reference)) {
+            h.open();
+            send(h, all);
+            uninterrupted = reference.learnerOf(0).snapshot().tensors();
+            losses = steps(h).stream().map(m -> m.loss).toList();
+        }
+
+        OperatorSubtaskState checkpoint;
+        // a small chunk size forces every big tensor to be cut into several state entries
+        TrainingOperator first = new TrainingOperator(CONFIG, true, 100, 4096);
+        try (var h = harness(first)) {
+            h.open();
+            send(h, 0, 1, 2, 3, 4, 6);   // one batch trained, two pairs of the next waiting
+            checkpoint = h.snapshot(1, 1);
+        }
+        TrainingOperator second = new TrainingOperator(CONFIG, true, 100, 4096);
+        try (var h = harness(second)) {
+            h.initializeState(checkpoint);
+            h.open();
+            assertThat(second.learnerOf(0).steps()).isEqualTo(1);
+            send(h, 5, 7, 8, 9, 10, 11);
+            assertThat(steps(h)).extracting(m -> m.step).containsExactly(2L, 3L);
+            assertThat(steps(h)).extracting(m -> m.loss).containsExactlyElementsOf(losses.subList(1, 3));
+            Map<String, Tensor> resumed = second.learnerOf(0).snapshot().tensors();
+            assertThat(resumed.keySet()).isEqualTo(uninterrupted.keySet());
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).containsExactly(uninterrupted.get(name).data());
+            }
+        }
+    }
+
+    @Test
+    void arrivalBatchingTrainsEveryBPairsAndPublishesEncoders() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, false, 2, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(operator)) {
+            h.open();
+            send(h, 40, 17, 3, 99, 5, 6, 70, 8, 9);
+            assertThat(steps(h)).extracting(m -> m.firstSeq).containsExactly(40L, 5L);
+            var updates = new ArrayList<>(h.getSideOutput(TrainingOperator.MODEL_UPDATES));
+            assertThat(updates).singleElement().satisfies(r -> {
+                assertThat(r.getValue().version).isEqualTo(2);
+                assertThat(r.getValue().encoderState).isNotEmpty();
+            });
+        }
+    }
+}
