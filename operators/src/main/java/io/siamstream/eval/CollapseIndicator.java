@@ -20,6 +20,13 @@ public final class CollapseIndicator {
         return variance.sqrt().mean().getFloat();
     }
 
+    /** The indicator of n feature vectors of width dim given as floats. */
+    public static double ofFeatures(float[] features, int n, int dim) {
+        try (ai.djl.ndarray.NDManager manager = io.siamstream.train.Engines.pyTorch().newBaseManager()) {
+            return of(manager.create(features, new ai.djl.ndarray.types.Shape(n, dim)));
+        }
+    }
+
     /** The healthy value 1/sqrt(dim). */
     public static double reference(long dim) {
         return 1.0 / Math.sqrt(dim);

@@ -38,6 +38,23 @@ public class DeadLetter {
 
     @Override
     public String toString() {
-        return "DeadLetter{" + stage + ": " + reason + " (" + detail + "), id=" + id + ", seq=" + seq + "}";
+        return "{\"stage\":" + quote(stage) + ",\"reason\":" + quote(reason) + ",\"detail\":" + quote(detail)
+                + ",\"id\":" + id + ",\"seq\":" + seq + "}";
+    }
+
+    private static String quote(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> b.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return b.append('"').toString();
     }
 }

@@ -25,14 +25,11 @@ public record LabeledImages(int count, int rows, int cols, byte[] pixels, byte[]
         return labels[index] & 0xff;
     }
 
-    /** Image {@code index} as floats in [0, 1]. */
+    /** Image {@code index} as floats in [0, 1], decoded exactly as the streaming job decodes records. */
     public float[] imageAsFloats(int index) {
         int size = rows * cols;
-        float[] out = new float[size];
-        for (int i = 0; i < size; i++) {
-            out[i] = (pixels[index * size + i] & 0xff) / 255f;
-        }
-        return out;
+        return Image.fromUnsignedBytes(java.util.Arrays.copyOfRange(pixels, index * size, (index + 1) * size),
+                1, rows, cols).data();
     }
 
     /** Every image as a 1-channel {@link Image} in [0, 1]. */
@@ -48,7 +45,7 @@ public record LabeledImages(int count, int rows, int cols, byte[] pixels, byte[]
     public float[] normalized(float mean, float std) {
         float[] out = new float[pixels.length];
         for (int i = 0; i < pixels.length; i++) {
-            out[i] = ((pixels[i] & 0xff) / 255f - mean) / std;
+            out[i] = ((pixels[i] & 0xff) * (1f / 255f) - mean) / std;
         }
         return out;
     }

@@ -1,0 +1,29 @@
+package io.siamstream.connectors.idx;
+
+import io.siamstream.eval.EvaluationSet;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import org.apache.flink.util.function.SerializableSupplier;
+
+/**
+ * The evaluation data of Fashion-MNIST, loaded where evaluation runs: the train split as the kNN memory bank and
+ * probe training set, the test split as queries; normalised with the dataset's mean and std.
+ * {@code directory} null means the bundled sample.
+ */
+public record FashionMnistEvaluation(String directory, float mean, float std) implements SerializableSupplier<EvaluationSet> {
+
+    @Override
+    public EvaluationSet get() {
+        try {
+            LabeledImages train = directory == null ? FashionMnist.sample(FashionMnist.Split.TRAIN)
+                    : FashionMnist.read(Path.of(directory), FashionMnist.Split.TRAIN);
+            LabeledImages test = directory == null ? FashionMnist.sample(FashionMnist.Split.TEST)
+                    : FashionMnist.read(Path.of(directory), FashionMnist.Split.TEST);
+            return new EvaluationSet(train.normalized(mean, std), train.labelArray(),
+                    test.normalized(mean, std), test.labelArray(), FashionMnist.CLASS_NAMES.length);
+        } catch (IOException e) {
+            throw new UncheckedIOException("evaluation data cannot be read", e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.siamstream.job;
+
+import io.siamstream.augment.ViewPolicies;
+import io.siamstream.connectors.idx.FashionMnist;
+import io.siamstream.connectors.idx.FashionMnistEvaluation;
+import io.siamstream.connectors.replay.DatasetReplaySource;
+import io.siamstream.connectors.replay.ReplayDataset;
+import io.siamstream.flink.AugmentationTopology;
+import io.siamstream.flink.DeadLetters;
+import io.siamstream.flink.EvaluationFunction;
+import io.siamstream.flink.TrainingOperator;
+import io.siamstream.record.DeadLetter;
+import io.siamstream.record.EvalReport;
+import io.siamstream.record.ImageRecord;
+import io.siamstream.record.ModelUpdate;
+import io.siamstream.record.StepMetrics;
+import io.siamstream.record.ViewPair;
+import java.nio.file.Path;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.utils.ParameterTool;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The siamstream streaming job: images are replayed (or read), two views are made by parallel augmentation
+ * operators and paired, a keyed training operator learns SimSiam on them with its state in checkpoints, model
+ * updates leave on a side output for evaluation on a frozen encoder, and step metrics, evaluation reports and dead
+ * letters go to the sinks. {@link #build} takes the image stream and the sinks, so tests can swap both.
+ */
+public final class SiamstreamJob {
+
+    /** The operator uids: stable across versions so savepoints restore. */
+    public static final String SOURCE_UID = "source";
+    public static final String TRAIN_UID = "train";
+    public static final String EVALUATE_UID = "evaluate";
+
+    private SiamstreamJob() {}
+
+    /** All model replicas are key 0 for now: one learner, trained in one slot. */
+    public static final class ByReplica implements KeySelector<ViewPair, Integer> {
+        @Override
+        public Integer getKey(ViewPair pair) {
+            return 0;
+        }
+    }
+
+    /** The streams the job produces (before they reach the sinks). */
+    public record Streams(DataStream<StepMetrics> steps, DataStream<ModelUpdate> models, DataStream<EvalReport> reports,
+                          DataStream<DeadLetter> deadLetters) {}
+
+    /** The default image stream: the dataset replay source. */
+    public static DataStream<ImageRecord> replaySource(StreamExecutionEnvironment env, JobSettings settings) {
+        ReplayDataset dataset = settings.data().equals("bundled")
+                ? ReplayDataset.bundled(FashionMnist.Split.TRAIN)
+                : ReplayDataset.fashionMnist(Path.of(settings.data()), FashionMnist.Split.TRAIN);
+        return env.fromSource(new DatasetReplaySource(dataset, settings.seed(), settings.epochs(), settings.splits()),
+                        WatermarkStrategy.noWatermarks(), "replay " + dataset, TypeInformation.of(ImageRecord.class))
+                .uid(SOURCE_UID);
+    }
+
+    public static Streams build(JobSettings settings, DataStream<ImageRecord> images) {
+        AugmentationTopology.Result views = AugmentationTopology.build(images, settings.policy(), settings.policy(),
+                settings.seed(), 1, 28, 28, settings.view1Parallelism(), settings.view2Parallelism(),
+                settings.pairTimeout());
+        SingleOutputStreamOperator<StepMetrics> steps = views.pairs()
+                .keyBy(new ByReplica(), Types.INT)
+                .transform("train", TypeInformation.of(StepMetrics.class),
+                        new TrainingOperator(settings.learner(), settings.sequenceBatching(), settings.publishEvery(),
+                                TrainingOperator.DEFAULT_MAX_CHUNK_BYTES))
+                .uid(TRAIN_UID)
+                .setParallelism(1)
+                .setMaxParallelism(1);
+        DataStream<ModelUpdate> models = steps.getSideOutput(TrainingOperator.MODEL_UPDATES);
+        String evalData = settings.data().equals("bundled") ? null : settings.data();
+        DataStream<EvalReport> reports = models
+                .process(new EvaluationFunction(settings.learner(),
+                        new FashionMnistEvaluation(evalData, ViewPolicies.FASHION_MNIST_MEAN[0],
+                                ViewPolicies.FASHION_MNIST_STD[0]), settings.linearEvery()),
+                        TypeInformation.of(EvalReport.class))
+                .uid(EVALUATE_UID)
+                .name("evaluate")
+                .setParallelism(1);
+        DataStream<DeadLetter> deadLetters = views.deadLetters().union(steps.getSideOutput(DeadLetters.TAG));
+        return new Streams(steps, models, reports, deadLetters);
+    }
+
+    public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks) {
+        Streams streams = build(settings, images);
+        streams.steps().sinkTo(sinks.steps()).uid("sink-steps").name("steps").setParallelism(1);
+        streams.reports().sinkTo(sinks.reports()).uid("sink-reports").name("reports").setParallelism(1);
+        streams.deadLetters().sinkTo(sinks.deadLetters()).uid("sink-dead-letters").name("dead letters").setParallelism(1);
+        if (sinks.models() != null) {
+            streams.models().sinkTo(sinks.models()).uid("sink-models").name("model updates").setParallelism(1);
+        }
+        return streams;
+    }
+
+    /** Entry point on a cluster: {@code --siamstream.option value ...}; Flink's own settings come from its config. */
+    public static void main(String[] args) throws Exception {
+        Configuration conf = ParameterTool.fromArgs(args).getConfiguration();
+        JobSettings settings = JobSettings.from(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.getConfig().disableGenericTypes();
+        build(settings, replaySource(env, settings), JobSinks.files(settings.output()));
+        env.execute("siamstream");
+    }
+}
