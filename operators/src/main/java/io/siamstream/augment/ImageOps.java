@@ -103,7 +103,10 @@ public final class ImageOps {
         return new Image(3, img.height(), img.width(), out);
     }
 
-    /** Rotates the hue by {@code shift} turns (in [-0.5, 0.5]) through HSV; a no-op on 1 channel. */
+    /**
+     * Rotates the hue by {@code shift} turns (in [-0.5, 0.5]) through HSV; a no-op on 1 channel. The wrap-arounds are
+     * written without float {@code %} (which made this the slowest op), with the same results bit for bit.
+     */
     public static Image adjustHue(Image img, float shift) {
         if (img.channels() == 1) {
             return img;
@@ -132,26 +135,33 @@ public final class ImageOps {
                 } else {
                     h = 4f + gc - rc;
                 }
-                h = floorMod(h / 6f + 1f, 1f);
+                h = h / 6f + 1f;          // in [5/6, 2)
+                if (h >= 1f) {
+                    h -= 1f;              // fmod(h, 1), exact in this range
+                }
             }
-            h = floorMod(h + shift, 1f);
+            h += shift;
+            h -= (float) Math.floor(h);   // torch.remainder(h, 1)
             float h6 = h * 6f;
-            int sector = (int) Math.floor(h6) % 6;
-            float f = h6 - (float) Math.floor(h6);
+            float floor = (float) Math.floor(h6);
+            float f = h6 - floor;
             float p = clamp(v * (1 - s));
             float q = clamp(v * (1 - s * f));
             float t = clamp(v * (1 - s * (1 - f)));
-            float[] rgb = switch (sector) {
-                case 0 -> new float[] {v, t, p};
-                case 1 -> new float[] {q, v, p};
-                case 2 -> new float[] {p, v, t};
-                case 3 -> new float[] {p, q, v};
-                case 4 -> new float[] {t, p, v};
-                default -> new float[] {v, p, q};
-            };
-            out[i] = rgb[0];
-            out[plane + i] = rgb[1];
-            out[2 * plane + i] = rgb[2];
+            float ro;
+            float go;
+            float bo;
+            switch ((int) floor) {        // 0..6; 6 only when h rounds up to 1, the same sector as 0
+                case 1 -> { ro = q; go = v; bo = p; }
+                case 2 -> { ro = p; go = v; bo = t; }
+                case 3 -> { ro = p; go = q; bo = v; }
+                case 4 -> { ro = t; go = p; bo = v; }
+                case 5 -> { ro = v; go = p; bo = q; }
+                default -> { ro = v; go = t; bo = p; }
+            }
+            out[i] = ro;
+            out[plane + i] = go;
+            out[2 * plane + i] = bo;
         }
         return new Image(3, img.height(), img.width(), out);
     }
@@ -190,24 +200,35 @@ public final class ImageOps {
         float[] in = img.data();
         float[] tmp = new float[in.length];
         float[] out = new float[in.length];
+        float[] padded = new float[w + 2 * half];
+        int[] rows = new int[h + 2 * half];
+        for (int y = 0; y < rows.length; y++) {
+            rows[y] = reflect(y - half, h);
+        }
+        // taps outermost, pixels innermost: each output still sums its taps in kernel order, so the result is
+        // bit-identical to the direct loop, and the inner loops vectorise
         for (int c = 0; c < img.channels(); c++) {
             int base = c * img.plane();
             for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    float acc = 0;
-                    for (int k = 0; k < kernelSize; k++) {
-                        acc += kernel[k] * in[base + y * w + reflect(x + k - half, w)];
+                int row = base + y * w;
+                for (int x = 0; x < padded.length; x++) {
+                    padded[x] = in[row + reflect(x - half, w)];
+                }
+                for (int k = 0; k < kernelSize; k++) {
+                    float weight = kernel[k];
+                    for (int x = 0; x < w; x++) {
+                        tmp[row + x] += weight * padded[x + k];
                     }
-                    tmp[base + y * w + x] = acc;
                 }
             }
             for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    float acc = 0;
-                    for (int k = 0; k < kernelSize; k++) {
-                        acc += kernel[k] * tmp[base + reflect(y + k - half, h) * w + x];
+                int row = base + y * w;
+                for (int k = 0; k < kernelSize; k++) {
+                    float weight = kernel[k];
+                    int src = base + rows[y + k] * w;
+                    for (int x = 0; x < w; x++) {
+                        out[row + x] += weight * tmp[src + x];
                     }
-                    out[base + y * w + x] = acc;
                 }
             }
         }
@@ -265,10 +286,5 @@ public final class ImageOps {
 
     private static float clamp(float v) {
         return v < 0f ? 0f : (v > 1f ? 1f : v);
-    }
-
-    private static float floorMod(float a, float m) {
-        float r = a % m;
-        return r < 0 ? r + m : r;
     }
 }
