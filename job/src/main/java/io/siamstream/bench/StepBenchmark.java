@@ -1,0 +1,111 @@
+package io.siamstream.bench;
+
+import ai.djl.pytorch.jni.JniUtils;
+import io.siamstream.method.SimSiamConfig;
+import io.siamstream.model.EncoderConfig;
+import io.siamstream.model.EncoderKind;
+import io.siamstream.model.HeadConfig;
+import io.siamstream.train.Learner;
+import io.siamstream.train.LearnerConfig;
+import io.siamstream.train.OptimizerConfig;
+import io.siamstream.train.StepResult;
+import io.siamstream.train.ViewBatch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Times {@link Learner#step} (one full SimSiam step: both views forward, symmetric loss with stop-gradient, backward,
+ * SGD momentum update) on random normal views, for comparison with bench/pytorch_step.py, which builds the same model
+ * in plain PyTorch. Prints the trainable parameter count, then one JSON line with the median time per step.
+ *
+ * <p>Usage: {@code StepBenchmark MODEL BATCH [WARMUP [STEPS]]} with MODEL one of convnet, resnet18-half, resnet18.
+ * Run with {@code -Dai.djl.offline=true -DOPT_OUT_TRACKING=true}; the engine's thread count follows
+ * OMP_NUM_THREADS or {@code -Dai.djl.pytorch.num_threads}.
+ */
+public final class StepBenchmark {
+
+    private static final int POOL = 4;
+
+    private StepBenchmark() {}
+
+    /** One benchmark model: encoder, heads and input shape. */
+    private record Model(EncoderConfig encoder, HeadConfig heads, int channels, int size) {}
+
+    private static Model model(String name) {
+        return switch (name) {
+            case "convnet" -> new Model(new EncoderConfig(EncoderKind.CONVNET, 1, 1.0), HeadConfig.small(), 1, 28);
+            case "resnet18-half" -> new Model(
+                    new EncoderConfig(EncoderKind.RESNET18_CIFAR, 3, 0.5), HeadConfig.simSiamPaper(), 3, 32);
+            case "resnet18" -> new Model(
+                    new EncoderConfig(EncoderKind.RESNET18_CIFAR, 3, 1.0), HeadConfig.simSiamPaper(), 3, 32);
+            default -> throw new IllegalArgumentException(
+                    "unknown model '" + name + "'; allowed values: convnet, resnet18-half, resnet18");
+        };
+    }
+
+    public static void main(String[] args) {
+        if (args.length < 2) {
+            System.err.println("usage: StepBenchmark {convnet|resnet18-half|resnet18} BATCH [WARMUP [STEPS]]");
+            System.exit(2);
+        }
+        String name = args[0];
+        int batch = Integer.parseInt(args[1]);
+        int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int steps = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        if (steps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("need STEPS >= 1 and WARMUP >= 0");
+        }
+        Model m = model(name);
+        LearnerConfig config = new LearnerConfig(
+                SimSiamConfig.paper(), m.encoder(), m.heads(), m.channels(), m.size(), batch,
+                OptimizerConfig.simSiamCifar(1_000_000L), 42L, "cpu");
+
+        // Random normal views, created before timing; a few distinct batches, cycled.
+        SplittableRandom random = new SplittableRandom(42);
+        int perView = batch * m.channels() * m.size() * m.size();
+        List<ViewBatch> pool = new ArrayList<>();
+        for (int i = 0; i < Math.min(POOL, warmup + steps); i++) {
+            pool.add(new ViewBatch(batch, m.channels(), m.size(), m.size(), gaussian(random, perView),
+                    gaussian(random, perView)));
+        }
+
+        try (Learner learner = Learner.create(config)) {
+            long params = learner.trainableParameterCount();
+            System.out.println("djl trainable parameters: " + params);
+            double[] times = new double[steps];
+            StepResult last = null;
+            for (int i = 0; i < warmup + steps; i++) {
+                ViewBatch views = pool.get(i % pool.size());
+                long t0 = System.nanoTime();
+                last = learner.step(views);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (i >= warmup) {
+                    times[i - warmup] = ms;
+                }
+            }
+            double[] sorted = times.clone();
+            Arrays.sort(sorted);
+            double median = steps % 2 == 1
+                    ? sorted[steps / 2]
+                    : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+            System.out.println(String.format(Locale.ROOT,
+                    "{\"side\": \"djl\", \"model\": \"%s\", \"batch\": %d, \"warmup\": %d, \"steps\": %d, "
+                            + "\"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"pairs_per_s\": %.2f, "
+                            + "\"params\": %d, \"threads\": %d, \"interop_threads\": %d, \"last_loss\": %.6f}",
+                    name, batch, warmup, steps, median, sorted[0], sorted[steps - 1], batch * 1000.0 / median,
+                    params, JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
+                    last == null ? Double.NaN : last.loss()));
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
