@@ -50,23 +50,14 @@ public final class LearnerStateCodec {
     public static LearnerState decode(byte[] data) {
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
-            int magic = in.readInt();
-            if (magic != MAGIC) {
-                throw new IllegalArgumentException(String.format(
-                        "not a siamstream learner state: magic 0x%08X, expected 0x%08X", magic, MAGIC));
-            }
-            checkVersion(in.readInt());
-            String fingerprint = in.readUTF();
-            long step = in.readLong();
-            long skipped = in.readLong();
-            long seed = in.readLong();
+            Header header = readHeader(in, "learner state");
             int count = in.readInt();
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 String name = in.readUTF();
                 tensors.put(name, readTensor(in));
             }
-            return new LearnerState(fingerprint, step, skipped, seed, tensors);
+            return new LearnerState(header.fingerprint, header.step, header.skipped, header.seed, tensors);
         } catch (IOException e) {
             throw new IllegalArgumentException("truncated or corrupt learner state: " + e, e);
         }
@@ -145,25 +136,29 @@ public final class LearnerStateCodec {
     public static Index decodeIndex(byte[] data) {
         try {
             DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data));
-            int magic = in.readInt();
-            if (magic != MAGIC) {
-                throw new IllegalArgumentException(String.format(
-                        "not a siamstream learner state index: magic 0x%08X, expected 0x%08X", magic, MAGIC));
-            }
-            checkVersion(in.readInt());
-            String fingerprint = in.readUTF();
-            long step = in.readLong();
-            long skipped = in.readLong();
-            long seed = in.readLong();
+            Header header = readHeader(in, "learner state index");
             int count = in.readInt();
             Map<String, Integer> chunks = new LinkedHashMap<>();
             for (int i = 0; i < count; i++) {
                 chunks.put(in.readUTF(), in.readInt());
             }
-            return new Index(fingerprint, step, skipped, seed, chunks);
+            return new Index(header.fingerprint, header.step, header.skipped, header.seed, chunks);
         } catch (IOException e) {
             throw new IllegalArgumentException("truncated or corrupt learner state index: " + e, e);
         }
+    }
+
+    private record Header(String fingerprint, long step, long skipped, long seed) {}
+
+    /** Reads and checks magic and version, then the fingerprint and counters that {@link #writeHeader} wrote. */
+    private static Header readHeader(DataInputStream in, String what) throws IOException {
+        int magic = in.readInt();
+        if (magic != MAGIC) {
+            throw new IllegalArgumentException(String.format(
+                    "not a siamstream %s: magic 0x%08X, expected 0x%08X", what, magic, MAGIC));
+        }
+        checkVersion(in.readInt());
+        return new Header(in.readUTF(), in.readLong(), in.readLong(), in.readLong());
     }
 
     static void writeHeader(DataOutputStream out, LearnerState state, int version) throws IOException {
