@@ -70,11 +70,16 @@ class StreamingJobTest {
     }
 
     private static StreamExecutionEnvironment environment(Path out) {
+        return environment(out, Duration.ofMillis(300));
+    }
+
+    /** Frequent checkpoints give a failure something recent to recover from; each one writes the whole model. */
+    private static StreamExecutionEnvironment environment(Path out, Duration checkpointInterval) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, out.resolve("checkpoints").toUri().toString());
-        conf.set(ExecutionCheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));
+        conf.set(ExecutionCheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
@@ -86,7 +91,9 @@ class StreamingJobTest {
 
     /** Runs the job; returns the final model update (the encoder published at the end of the input). */
     private static ModelUpdate run(JobSettings settings, Path out, boolean injectFailure, String name) throws Exception {
-        StreamExecutionEnvironment env = environment(out);
+        // the learning run checkpoints every 5 s like a real job; the recovery runs every 300 ms
+        StreamExecutionEnvironment env = environment(out, injectFailure || !name.equals("learning")
+                ? Duration.ofMillis(300) : Duration.ofSeconds(5));
         DataStream<ImageRecord> images = SiamstreamJob.replaySource(env, settings);
         if (injectFailure) {
             FailOnceAfterCheckpoint.reset();
