@@ -10,15 +10,6 @@ class ColorJitterParamsTest {
 
     private static final int DRAWS = 20_000;
 
-    private static Image random(int channels, int h, int w, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        float[] data = new float[channels * h * w];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) random.nextDouble();
-        }
-        return new Image(channels, h, w, data);
-    }
-
     @Test
     void factorsStayWithinTheirRanges() {
         // the papers' strengths, and strengths > 1 where the lower bound is clamped at 0
@@ -73,8 +64,8 @@ class ColorJitterParamsTest {
 
     @Test
     void saturationAndHueChangeColourButNotGrayImages() {
-        Image colour = random(3, 16, 16, 3);
-        Image gray = random(1, 16, 16, 4);
+        Image colour = TestImages.random(3, 16, 16, 3);
+        Image gray = TestImages.random(1, 16, 16, 4);
         // brightness and contrast 1 and hue 0 are identities; only saturation (or only hue) acts
         ColorJitterParams saturation = new ColorJitterParams(new int[] {0, 1, 2, 3}, 1f, 1f, 0.5f, 0f);
         ColorJitterParams hue = new ColorJitterParams(new int[] {3, 2, 1, 0}, 1f, 1f, 1f, 0.25f);
@@ -93,8 +84,8 @@ class ColorJitterParamsTest {
      */
     @Test
     void oneChannelPolicyLeavesSaturationHueAndGrayscaleOut() {
-        Image gray = random(1, 28, 28, 5);
-        Image colour = random(3, 28, 28, 6);
+        Image gray = TestImages.random(1, 28, 28, 5);
+        Image colour = TestImages.random(3, 28, 28, 6);
         float[] grayMean = {0.5f};
         float[] grayStd = {0.25f};
         float[] rgbMean = {0.5f, 0.5f, 0.5f};

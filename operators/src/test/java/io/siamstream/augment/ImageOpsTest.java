@@ -9,18 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class ImageOpsTest {
 
-    private static Image random(int channels, int h, int w, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        float[] data = new float[channels * h * w];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = (float) random.nextDouble();
-        }
-        return new Image(channels, h, w, data);
-    }
-
     @Test
     void flipIsAnExactMirror() {
-        Image img = random(3, 5, 7, 1);
+        Image img = TestImages.random(3, 5, 7, 1);
         Image flipped = ImageOps.horizontalFlip(img);
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < 5; y++) {
@@ -47,14 +38,14 @@ class ImageOpsTest {
 
     @Test
     void identityCropResizeReturnsTheImage() {
-        Image img = random(1, 28, 28, 2);
+        Image img = TestImages.random(1, 28, 28, 2);
         Image same = ImageOps.resizedCrop(img, new CropBox(0, 0, 28, 28), 28, 28);
         assertThat(same.data()).containsExactly(img.data());
     }
 
     @Test
     void blurPreservesMeanAndReducesVariance() {
-        Image img = random(1, 32, 32, 3);
+        Image img = TestImages.random(1, 32, 32, 3);
         Image blurred = ImageOps.gaussianBlur(img, 5, 1.5f);
         assertThat(mean(blurred.data())).isCloseTo(mean(img.data()), offset(0.01));
         assertThat(variance(blurred.data())).isLessThan(variance(img.data()) * 0.5);
@@ -63,7 +54,7 @@ class ImageOpsTest {
 
     @Test
     void colourOpsAreNoOpsOnGrayImages() {
-        Image gray = random(1, 8, 8, 4);
+        Image gray = TestImages.random(1, 8, 8, 4);
         assertThat(ImageOps.adjustSaturation(gray, 0.3f)).isSameAs(gray);
         assertThat(ImageOps.adjustHue(gray, 0.2f)).isSameAs(gray);
         assertThat(ImageOps.grayscale(gray)).isSameAs(gray);
@@ -71,7 +62,7 @@ class ImageOpsTest {
 
     @Test
     void viewsAreDeterministicPerSeedAndDifferBetweenViews() {
-        Image img = random(1, 28, 28, 5);
+        Image img = TestImages.random(1, 28, 28, 5);
         ViewPolicy policy = ViewPolicies.fashionMnist();
         float[] a = Views.make(policy, img, 42, 17, 3, 0);
         float[] again = Views.make(policy, img, 42, 17, 3, 0);
