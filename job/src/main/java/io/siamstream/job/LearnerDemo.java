@@ -3,7 +3,9 @@ package io.siamstream.job;
 import io.siamstream.augment.ViewPolicies;
 import io.siamstream.augment.ViewPolicy;
 import io.siamstream.connectors.idx.FashionMnist;
+import io.siamstream.connectors.idx.FashionMnistEvaluation;
 import io.siamstream.connectors.idx.LabeledImages;
+import io.siamstream.eval.EvaluationSet;
 import io.siamstream.eval.KnnClassifier;
 import io.siamstream.method.SimSiamConfig;
 import io.siamstream.model.EncoderConfig;
@@ -99,6 +101,8 @@ public final class LearnerDemo {
         LabeledImages train = load(settings.data(), FashionMnist.Split.TRAIN);
         LabeledImages test = load(settings.data(), FashionMnist.Split.TEST);
         ViewPolicy policy = ViewPolicies.fashionMnist();
+        EvaluationSet evaluation = FashionMnistEvaluation.of(train, test,
+                ViewPolicies.FASHION_MNIST_MEAN[0], ViewPolicies.FASHION_MNIST_STD[0]);
         Files.createDirectories(settings.output());
         try (Learner learner = Learner.create(settings.learnerConfig());
              PrintWriter metrics = new PrintWriter(Files.newBufferedWriter(settings.output().resolve("steps.jsonl")))) {
@@ -108,7 +112,7 @@ public final class LearnerDemo {
                         settings.stopGradient(), settings.predictor(), settings.encoder(), settings.data(),
                         train.count(), test.count(), settings.batchSize(), settings.steps(), learner.device());
             }
-            double knnRandom = knn(learner, train, test);
+            double knnRandom = knn(learner, evaluation);
             if (print) {
                 System.out.printf(Locale.ROOT, "step 0: kNN top-1 of the randomly initialised encoder %.3f%n", knnRandom);
             }
@@ -120,7 +124,7 @@ public final class LearnerDemo {
                         r.step(), r.loss(), r.collapseStd(), r.outputCollapseStd(), r.lr(), r.millis(), r.skipped());
                 boolean eval = settings.evalEvery() > 0 && r.step() % settings.evalEvery() == 0;
                 if (eval) {
-                    knnLatest[0] = knn(learner, train, test);
+                    knnLatest[0] = knn(learner, evaluation);
                 }
                 if (print && (r.step() % 20 == 0 || eval)) {
                     double seconds = (System.nanoTime() - start) / 1e9;
@@ -130,18 +134,17 @@ public final class LearnerDemo {
                             r.outputCollapseStd(), r.collapseReference(), r.lr(), knnLatest[0]);
                 }
             });
-            double knnTrained = knn(learner, train, test);
+            double knnTrained = knn(learner, evaluation);
             return new Outcome(last, knnRandom, knnTrained);
         }
     }
 
-    /** kNN top-1 on the test split with the train split as the labelled bank. */
-    public static double knn(Learner learner, LabeledImages train, LabeledImages test) {
-        float mean = ViewPolicies.FASHION_MNIST_MEAN[0];
-        float std = ViewPolicies.FASHION_MNIST_STD[0];
-        float[] bank = learner.embed(train.normalized(mean, std), train.count());
-        float[] queries = learner.embed(test.normalized(mean, std), test.count());
-        return KnnClassifier.standard(10).accuracy(bank, train.labelArray(), queries, test.labelArray(), learner.featureDim());
+    /** kNN top-1 of the live encoder: the test split queried against the train split as the labelled bank. */
+    public static double knn(Learner learner, EvaluationSet set) {
+        float[] bank = learner.embed(set.bank(), set.bankLabels().length);
+        float[] queries = learner.embed(set.queries(), set.queryLabels().length);
+        return KnnClassifier.standard(set.numClasses())
+                .accuracy(bank, set.bankLabels(), queries, set.queryLabels(), learner.featureDim());
     }
 
     static LabeledImages load(String data, FashionMnist.Split split) throws IOException {

@@ -13,6 +13,12 @@ import org.apache.flink.util.function.SerializableSupplier;
  */
 public record FashionMnistEvaluation(String directory, float mean, float std) implements SerializableSupplier<EvaluationSet> {
 
+    /** The evaluation set of splits already in memory. */
+    public static EvaluationSet of(LabeledImages train, LabeledImages test, float mean, float std) {
+        return new EvaluationSet(train.normalized(mean, std), train.labelArray(),
+                test.normalized(mean, std), test.labelArray(), FashionMnist.CLASS_NAMES.length);
+    }
+
     @Override
     public EvaluationSet get() {
         try {
@@ -20,8 +26,7 @@ public record FashionMnistEvaluation(String directory, float mean, float std) im
                     : FashionMnist.read(Path.of(directory), FashionMnist.Split.TRAIN);
             LabeledImages test = directory == null ? FashionMnist.sample(FashionMnist.Split.TEST)
                     : FashionMnist.read(Path.of(directory), FashionMnist.Split.TEST);
-            return new EvaluationSet(train.normalized(mean, std), train.labelArray(),
-                    test.normalized(mean, std), test.labelArray(), FashionMnist.CLASS_NAMES.length);
+            return of(train, test, mean, std);
         } catch (IOException e) {
             throw new UncheckedIOException("evaluation data cannot be read", e);
         }

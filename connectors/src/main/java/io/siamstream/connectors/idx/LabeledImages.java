@@ -58,11 +58,4 @@ public record LabeledImages(int count, int rows, int cols, byte[] pixels, byte[]
         }
         return out;
     }
-
-    /** The first {@code n} images. */
-    public LabeledImages head(int n) {
-        int size = rows * cols;
-        return new LabeledImages(n, rows, cols, java.util.Arrays.copyOf(pixels, n * size),
-                labels == null ? null : java.util.Arrays.copyOf(labels, n));
-    }
 }
