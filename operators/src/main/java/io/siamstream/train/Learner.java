@@ -14,9 +14,8 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.siamstream.eval.CollapseIndicator;
-import io.siamstream.method.SimSiam;
+import io.siamstream.method.MomentumUpdate;
 import io.siamstream.method.SslMethod;
-import io.siamstream.model.Encoders;
 import io.siamstream.model.ParameterInit;
 import io.siamstream.model.SiameseNetwork;
 import java.util.ArrayList;
@@ -46,6 +45,7 @@ public final class Learner implements AutoCloseable {
     private final NDManager manager;
     private final SslMethod method;
     private final SiameseNetwork network;
+    private final SiameseNetwork target;
     private final ParameterStore store;
     private final SgdMomentum optimizer;
     private final LrSchedule schedule;
@@ -60,14 +60,23 @@ public final class Learner implements AutoCloseable {
         this.config = config;
         this.device = DeviceSelection.resolve(config.device());
         this.manager = engine.newBaseManager(device);
-        this.method = new SimSiam(config.method(), Encoders.create(config.encoder()), config.heads());
+        this.method = config.method().create(config.encoder(), config.heads());
         this.network = method.online();
         ParameterInit.install(network, state == null
                 ? ParameterInit.pytorchDefaults(network, config.seed())
-                : valuesFrom(state));
+                : valuesFrom(state, LearnerState.PARAM));
         network.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
+        this.target = method.target();
+        if (target != null) {
+            // The momentum network starts as a copy of the online network's parts it mirrors.
+            ParameterInit.install(target, state == null ? copiesOf(network) : valuesFrom(state, LearnerState.TARGET));
+            target.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
+            target.freezeParameters(true);
+        }
+        method.initState(manager, config.seed(), state == null ? Map.of() : state.withPrefix(LearnerState.METHOD));
         this.store = new ParameterStore(manager, false);
-        this.optimizer = new SgdMomentum(manager, config.optimizer().momentum(), config.optimizer().weightDecay());
+        this.optimizer = new SgdMomentum(manager, config.optimizer().momentum(), config.optimizer().weightDecay(),
+                config.optimizer().larsTrustCoefficient());
         this.schedule = config.optimizer().schedule(config.batchSize());
 
         Set<Parameter> fixed = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -81,6 +90,13 @@ public final class Learner implements AutoCloseable {
                 (fixed.contains(p) ? fixedLr : scheduled).add(new SgdMomentum.Param(pair.getKey(), p.getArray()));
             } else if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
                 runningStats.add(p.getArray());
+            }
+        }
+        if (target != null) {
+            for (Parameter p : target.getParameters().values()) {
+                if (!MomentumUpdate.isTrainable(p)) {
+                    runningStats.add(p.getArray());
+                }
             }
         }
         if (state != null) {
@@ -107,11 +123,23 @@ public final class Learner implements AutoCloseable {
         return new Learner(config, state);
     }
 
-    private static ParameterInit.Values valuesFrom(LearnerState state) {
+    private static ParameterInit.Values copiesOf(SiameseNetwork online) {
+        Map<String, Parameter> byName = online.getParameters().toMap();
         return (manager, name, parameter, shape) -> {
-            Tensor t = state.tensors().get(LearnerState.PARAM + name);
+            Parameter source = byName.get(name);
+            if (source == null || !source.getArray().getShape().equals(shape)) {
+                throw new IllegalStateException("momentum network parameter " + name + " " + shape
+                        + " has no online counterpart of that shape");
+            }
+            return source.getArray().duplicate();
+        };
+    }
+
+    private static ParameterInit.Values valuesFrom(LearnerState state, String prefix) {
+        return (manager, name, parameter, shape) -> {
+            Tensor t = state.tensors().get(prefix + name);
             if (t == null) {
-                throw new IllegalStateException("the saved learner state has no value for parameter " + name);
+                throw new IllegalStateException("the saved learner state has no value for " + prefix + name);
             }
             if (!new Shape(t.shape()).equals(shape)) {
                 throw new IllegalStateException("parameter " + name + " has shape " + shape
@@ -181,6 +209,7 @@ public final class Learner implements AutoCloseable {
             }
             optimizer.update(scheduled, lr);
             optimizer.update(fixedLr, schedule.peakLr());
+            method.afterUpdate(step, schedule.progress(step));
             double collapse = CollapseIndicator.of(out.projection().stopGradient());
             double outputCollapse = out.output() == out.projection()
                     ? collapse : CollapseIndicator.of(out.output().stopGradient());
@@ -219,7 +248,10 @@ public final class Learner implements AutoCloseable {
         return features;
     }
 
-    /** Everything needed to continue exactly: parameters, BN statistics, momentum buffers, step. */
+    /**
+     * Everything needed to continue exactly: parameters, BN statistics, the optimizer's buffers, the momentum
+     * network and the method's extra state (MoCo's queue), and the step.
+     */
     public LearnerState snapshot() {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Pair<String, Parameter> pair : network.getParameters()) {
@@ -227,6 +259,14 @@ public final class Learner implements AutoCloseable {
         }
         for (Map.Entry<String, NDArray> entry : optimizer.buffers().entrySet()) {
             tensors.put(LearnerState.MOMENTUM + entry.getKey(), toTensor(entry.getValue()));
+        }
+        if (target != null) {
+            for (Pair<String, Parameter> pair : target.getParameters()) {
+                tensors.put(LearnerState.TARGET + pair.getKey(), toTensor(pair.getValue().getArray()));
+            }
+        }
+        for (Map.Entry<String, Tensor> entry : method.saveState().entrySet()) {
+            tensors.put(LearnerState.METHOD + entry.getKey(), entry.getValue());
         }
         return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
     }
@@ -251,6 +291,11 @@ public final class Learner implements AutoCloseable {
 
     private static Tensor toTensor(NDArray array) {
         return new Tensor(array.getShape().getShape(), array.toFloatArray());
+    }
+
+    /** The method being trained (for inspection of its extra state in tests). */
+    public SslMethod method() {
+        return method;
     }
 
     public LearnerConfig config() {

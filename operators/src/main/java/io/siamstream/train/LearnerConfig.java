@@ -1,5 +1,6 @@
 package io.siamstream.train;
 
+import io.siamstream.method.MethodConfig;
 import io.siamstream.method.SimSiamConfig;
 import io.siamstream.model.EncoderConfig;
 import io.siamstream.model.EncoderKind;
@@ -14,7 +15,7 @@ import java.util.Locale;
  * @param imageSize height and width of the (square) views
  */
 public record LearnerConfig(
-        SimSiamConfig method,
+        MethodConfig method,
         EncoderConfig encoder,
         HeadConfig heads,
         int imageChannels,
@@ -53,7 +54,18 @@ public record LearnerConfig(
                 seed, "cpu");
     }
 
-    public LearnerConfig withMethod(SimSiamConfig m) {
+    /** {@link #smallConvNet(int, long, long)} with another method and that method's small heads. */
+    public static LearnerConfig smallConvNet(MethodConfig method, int batchSize, long totalSteps, long seed) {
+        return new LearnerConfig(
+                method,
+                EncoderConfig.of(EncoderKind.CONVNET, 1),
+                method.smallHeads(),
+                1, 28, batchSize,
+                OptimizerConfig.simSiamCifar(totalSteps),
+                seed, "cpu");
+    }
+
+    public LearnerConfig withMethod(MethodConfig m) {
         return new LearnerConfig(m, encoder, heads, imageChannels, imageSize, batchSize, optimizer, seed, device);
     }
 
@@ -70,12 +82,12 @@ public record LearnerConfig(
     }
 
     /**
-     * What a saved state must agree on to be restored into this configuration: method and switches, model and input
-     * shape. Batch size, optimizer settings and device may change between runs.
+     * What a saved state must agree on to be restored into this configuration: method and the switches that shape its
+     * state, model and input shape. Batch size, optimizer settings and device may change between runs.
      */
     public String modelFingerprint() {
-        return String.format(Locale.ROOT, "simsiam(sg=%s,pred=%s) %s(in=%d,width=%s) heads(%d,%d,%d) input(%dx%dx%d)",
-                method.stopGradient(), method.predictor(), encoder.kind(), encoder.inChannels(),
+        return String.format(Locale.ROOT, "%s %s(in=%d,width=%s) heads(%d,%d,%d) input(%dx%dx%d)",
+                method.fingerprint(), encoder.kind(), encoder.inChannels(),
                 encoder.widthMultiplier(), heads.projectorHidden(), heads.projectorOut(), heads.predictorHidden(),
                 imageChannels, imageSize, imageSize);
     }

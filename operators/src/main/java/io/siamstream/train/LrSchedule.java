@@ -29,6 +29,15 @@ public record LrSchedule(double baseLr, int batchSize, long warmupSteps, long to
         return baseLr * batchSize / 256.0;
     }
 
+    /**
+     * How far update {@code step} is through the schedule, in [0, 1] (cycling like the rate): what BYOL's momentum
+     * schedule follows.
+     */
+    public double progress(long step) {
+        long t = cyclic ? step % totalSteps : Math.min(step, totalSteps);
+        return (double) t / totalSteps;
+    }
+
     /** The rate for the update that follows {@code step} completed steps (step 0 is the first update). */
     public double lrAt(long step) {
         long t = cyclic ? step % totalSteps : Math.min(step, totalSteps);

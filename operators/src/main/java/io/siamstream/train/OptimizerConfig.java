@@ -1,14 +1,33 @@
 package io.siamstream.train;
 
 /**
- * SGD settings. Defaults are the SimSiam paper's CIFAR recipe: base lr 0.03 (scaled by batch / 256), momentum 0.9,
- * weight decay 5e-4, cosine decay.
+ * Optimizer settings: SGD with momentum, or LARS on top of it when {@code larsTrustCoefficient} is positive (see
+ * {@link SgdMomentum}). Defaults are the SimSiam paper's CIFAR recipe: base lr 0.03 (scaled by batch / 256), momentum
+ * 0.9, weight decay 5e-4, cosine decay.
+ *
+ * @param larsTrustCoefficient LARS's eta (the papers: 0.001); 0 for plain SGD
  */
 public record OptimizerConfig(
-        double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps, boolean cyclic)
+        double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps, boolean cyclic,
+        double larsTrustCoefficient)
         implements java.io.Serializable {
 
+    /** The values of the {@code optimizer} option. */
+    public static final String ALLOWED_KINDS = "sgd, lars";
+    /** LARS's trust coefficient in BYOL's and SimCLR's recipes. */
+    public static final double LARS_ETA = 0.001;
+
+    /** Plain SGD with momentum. */
+    public OptimizerConfig(double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps,
+            boolean cyclic) {
+        this(baseLr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, 0);
+    }
+
     public OptimizerConfig {
+        if (!(larsTrustCoefficient >= 0) || Double.isInfinite(larsTrustCoefficient)) {
+            throw new IllegalArgumentException("optimizer.lars-trust-coefficient: " + larsTrustCoefficient
+                    + " must be >= 0 (0 = plain SGD)");
+        }
         // LrSchedule and SgdMomentum check the ranges; building them here fails early with the option's name.
         new LrSchedule(baseLr, 1, warmupSteps, totalSteps, cyclic);
         if (!(momentum >= 0 && momentum < 1)) {
@@ -23,16 +42,34 @@ public record OptimizerConfig(
         return new OptimizerConfig(0.03, 0.9, 5e-4, 0, totalSteps, false);
     }
 
+    /**
+     * LARS as BYOL and SimCLR train (momentum 0.9, eta 0.001, biases and BN excluded from adaptation and decay),
+     * with the given base lr (scaled by batch / 256) and weight decay.
+     */
+    public static OptimizerConfig lars(double baseLr, double weightDecay, long warmupSteps, long totalSteps) {
+        return new OptimizerConfig(baseLr, 0.9, weightDecay, warmupSteps, totalSteps, false, LARS_ETA);
+    }
+
+    /** "sgd" or "lars". */
+    public String kind() {
+        return larsTrustCoefficient > 0 ? "lars" : "sgd";
+    }
+
     public OptimizerConfig withBaseLr(double lr) {
-        return new OptimizerConfig(lr, momentum, weightDecay, warmupSteps, totalSteps, cyclic);
+        return new OptimizerConfig(lr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, larsTrustCoefficient);
     }
 
     public OptimizerConfig withWarmup(long steps) {
-        return new OptimizerConfig(baseLr, momentum, weightDecay, steps, totalSteps, cyclic);
+        return new OptimizerConfig(baseLr, momentum, weightDecay, steps, totalSteps, cyclic, larsTrustCoefficient);
     }
 
     public OptimizerConfig withWeightDecay(double wd) {
-        return new OptimizerConfig(baseLr, momentum, wd, warmupSteps, totalSteps, cyclic);
+        return new OptimizerConfig(baseLr, momentum, wd, warmupSteps, totalSteps, cyclic, larsTrustCoefficient);
+    }
+
+    /** The same settings with LARS adaptation (eta > 0) or without it (eta = 0). */
+    public OptimizerConfig withLars(double eta) {
+        return new OptimizerConfig(baseLr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, eta);
     }
 
     public LrSchedule schedule(int batchSize) {

@@ -118,7 +118,7 @@ class LearnerStateTest {
     void stateOfAnotherModelIsRefused() {
         try (Learner learner = Learner.create(CONFIG)) {
             LearnerState state = learner.snapshot();
-            LearnerConfig other = CONFIG.withMethod(CONFIG.method().withoutPredictor());
+            LearnerConfig other = CONFIG.withMethod(((io.siamstream.method.SimSiamConfig) CONFIG.method()).withoutPredictor());
             assertThatThrownBy(() -> Learner.restore(other, state))
                     .hasMessageContaining("different model")
                     .hasMessageContaining("pred=false");
