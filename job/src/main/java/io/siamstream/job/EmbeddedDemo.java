@@ -13,7 +13,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.PrintSink;
 
 /**
- * The embedded default: the streaming job on a local MiniCluster, on the bundled Fashion-MNIST sample, on the CPU,
+ * The embedded default: the streaming job on a local MiniCluster, on the bundled Fashion-MNIST sample (or the
+ * dataset given by {@code --siamstream.source.format} and {@code --siamstream.data}), on the CPU,
  * with RocksDB state and checkpoints every 10 s. Prints a progress line and leaves steps/, reports/ and
  * dead-letters/ (JSON lines) in the output folder. Flags: {@code --siamstream.<option> value}
  * (see {@link SiamstreamOptions}); the defaults here are 5 epochs, batch 128, an evaluation every 25 steps.
@@ -40,8 +41,9 @@ public final class EmbeddedDemo {
         conf.setString("pipeline.generic-types", "false");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
 
-        System.out.printf("siamstream embedded demo: SimSiam, %s, %s, %d epoch(s), batch %d, output %s%n",
-                settings.learner().encoder().kind(), settings.data(), settings.epochs(), settings.learner().batchSize(),
+        System.out.printf("siamstream embedded demo: SimSiam, %s, %s %s (%dx%dx%d), %d epoch(s), batch %d, output %s%n",
+                settings.learner().encoder().kind(), settings.format(), settings.data(), settings.channels(),
+                settings.imageSize(), settings.imageSize(), settings.epochs(), settings.learner().batchSize(),
                 settings.output());
         SiamstreamJob.Streams streams = SiamstreamJob.build(settings, SiamstreamJob.replaySource(env, settings),
                 JobSinks.files(settings.output()));

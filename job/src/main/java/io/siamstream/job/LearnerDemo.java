@@ -7,10 +7,10 @@ import io.siamstream.connectors.idx.FashionMnistEvaluation;
 import io.siamstream.connectors.idx.LabeledImages;
 import io.siamstream.eval.EvaluationSet;
 import io.siamstream.eval.KnnClassifier;
+import io.siamstream.method.MethodConfig;
 import io.siamstream.method.SimSiamConfig;
 import io.siamstream.model.EncoderConfig;
 import io.siamstream.model.EncoderKind;
-import io.siamstream.model.HeadConfig;
 import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.OptimizerConfig;
@@ -37,11 +37,35 @@ public final class LearnerDemo {
      */
     public record Settings(
             int steps, long scheduleSteps, int batchSize, double baseLr, long seed, String device, String data, Path output,
-            int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder) {
+            int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder,
+            String method, String optimizer, double weightDecay, double larsEta) {
+
+        /** SimSiam with SGD (the paper's CIFAR weight decay 5e-4). */
+        public Settings(int steps, long scheduleSteps, int batchSize, double baseLr, long seed, String device,
+                String data, Path output, int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder) {
+            this(steps, scheduleSteps, batchSize, baseLr, seed, device, data, output, evalEvery, stopGradient,
+                    predictor, encoder, "simsiam", "sgd", 5e-4, OptimizerConfig.LARS_ETA);
+        }
 
         public static Settings defaults() {
             return new Settings(600, 0, 128, 0.06, 42, "auto", "bundled", Path.of("out/learner-demo"), 200,
                     true, true, EncoderKind.CONVNET);
+        }
+
+        /** The same run with another method, optimizer, base lr and weight decay. */
+        public Settings withMethod(String m, String opt, double lr, double wd) {
+            return new Settings(steps, scheduleSteps, batchSize, lr, seed, device, data, output, evalEvery,
+                    stopGradient, predictor, encoder, m, opt, wd, larsEta);
+        }
+
+        public Settings withDevice(String d) {
+            return new Settings(steps, scheduleSteps, batchSize, baseLr, seed, d, data, output, evalEvery,
+                    stopGradient, predictor, encoder, method, optimizer, weightDecay, larsEta);
+        }
+
+        public Settings withLarsEta(double eta) {
+            return new Settings(steps, scheduleSteps, batchSize, baseLr, seed, device, data, output, evalEvery,
+                    stopGradient, predictor, encoder, method, optimizer, weightDecay, eta);
         }
 
         public static Settings parse(String[] args) {
@@ -50,7 +74,7 @@ public final class LearnerDemo {
                 if (!args[i].startsWith("--") || i + 1 >= args.length) {
                     throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'; flags: "
                             + "--steps --schedule-steps --batch --base-lr --seed --device --data --out --eval-every "
-                            + "--stop-gradient --predictor --encoder");
+                            + "--stop-gradient --predictor --encoder --method --optimizer --weight-decay --lars-eta");
                 }
                 flags.put(args[i].substring(2), args[++i]);
             }
@@ -67,24 +91,46 @@ public final class LearnerDemo {
                     Integer.parseInt(flags.getOrDefault("eval-every", "" + d.evalEvery)),
                     Boolean.parseBoolean(flags.getOrDefault("stop-gradient", "true")),
                     Boolean.parseBoolean(flags.getOrDefault("predictor", "true")),
-                    EncoderKind.parse("--encoder", flags.getOrDefault("encoder", "convnet")));
+                    EncoderKind.parse("--encoder", flags.getOrDefault("encoder", "convnet")),
+                    flags.getOrDefault("method", d.method),
+                    flags.getOrDefault("optimizer", d.optimizer),
+                    Double.parseDouble(flags.getOrDefault("weight-decay", "" + d.weightDecay)),
+                    Double.parseDouble(flags.getOrDefault("lars-eta", "" + d.larsEta)));
             flags.keySet().removeAll(java.util.Set.of("steps", "schedule-steps", "batch", "base-lr", "seed", "device", "data", "out",
-                    "eval-every", "stop-gradient", "predictor", "encoder"));
+                    "eval-every", "stop-gradient", "predictor", "encoder", "method", "optimizer", "weight-decay",
+                    "lars-eta"));
             if (!flags.isEmpty()) {
                 throw new IllegalArgumentException("unknown flag(s) " + flags.keySet());
             }
             return s;
         }
 
+        public MethodConfig methodConfig() {
+            MethodConfig m = MethodConfig.parse("--method", method);
+            return m instanceof SimSiamConfig ? new SimSiamConfig(stopGradient, predictor, false) : m;
+        }
+
         public LearnerConfig learnerConfig() {
-            return new LearnerConfig(new SimSiamConfig(stopGradient, predictor, false),
-                    new EncoderConfig(encoder, 1, 1.0), HeadConfig.small(), 1, 28, batchSize,
-                    OptimizerConfig.simSiamCifar(scheduleSteps > 0 ? scheduleSteps : steps).withBaseLr(baseLr), seed, device);
+            MethodConfig m = methodConfig();
+            OptimizerConfig opt = OptimizerConfig.simSiamCifar(scheduleSteps > 0 ? scheduleSteps : steps)
+                    .withBaseLr(baseLr).withWeightDecay(weightDecay);
+            opt = switch (optimizer) {
+                case "sgd" -> opt;
+                case "lars" -> opt.withLars(larsEta);
+                default -> throw new IllegalArgumentException("--optimizer: '" + optimizer + "' is not an optimizer; "
+                        + "allowed: " + OptimizerConfig.ALLOWED_KINDS);
+            };
+            return new LearnerConfig(m, new EncoderConfig(encoder, 1, 1.0), m.smallHeads(), 1, 28, batchSize,
+                    opt, seed, device);
         }
     }
 
     /** What a run ends with. */
-    public record Outcome(StepResult last, double knnRandom, double knnTrained) {}
+    public record Outcome(StepResult last, double knnRandom, double knnTrained, double pairsPerSecond,
+            long stateBytes, LearnerDemo.Probe probe) {}
+
+    /** Linear-probe accuracy of the final encoder, when asked for. */
+    public record Probe(double linearTop1) {}
 
     private LearnerDemo() {}
 
@@ -98,6 +144,11 @@ public final class LearnerDemo {
     }
 
     public static Outcome run(Settings settings, boolean print) throws IOException {
+        return run(settings, print, false);
+    }
+
+    /** Trains, then measures kNN (and the linear probe when {@code probe}) of the final encoder. */
+    public static Outcome run(Settings settings, boolean print, boolean probe) throws IOException {
         LabeledImages train = load(settings.data(), FashionMnist.Split.TRAIN);
         LabeledImages test = load(settings.data(), FashionMnist.Split.TEST);
         ViewPolicy policy = ViewPolicies.fashionMnist();
@@ -107,9 +158,10 @@ public final class LearnerDemo {
         try (Learner learner = Learner.create(settings.learnerConfig());
              PrintWriter metrics = new PrintWriter(Files.newBufferedWriter(settings.output().resolve("steps.jsonl")))) {
             if (print) {
-                System.out.printf(Locale.ROOT, "siamstream learner demo: SimSiam (stop-gradient=%s, predictor=%s), %s on %s, "
+                System.out.printf(Locale.ROOT, "siamstream learner demo: %s, %s, %s on %s, "
                                 + "%d train / %d test images, batch %d, %d steps, device %s%n",
-                        settings.stopGradient(), settings.predictor(), settings.encoder(), settings.data(),
+                        settings.learnerConfig().method(), settings.learnerConfig().optimizer().kind(),
+                        settings.encoder(), settings.data(),
                         train.count(), test.count(), settings.batchSize(), settings.steps(), learner.device());
             }
             double knnRandom = knn(learner, evaluation);
@@ -134,8 +186,11 @@ public final class LearnerDemo {
                             r.outputCollapseStd(), r.collapseReference(), r.lr(), knnLatest[0]);
                 }
             });
+            double seconds = (System.nanoTime() - start) / 1e9;
             double knnTrained = knn(learner, evaluation);
-            return new Outcome(last, knnRandom, knnTrained);
+            long stateBytes = io.siamstream.train.LearnerStateCodec.encode(learner.snapshot()).length;
+            return new Outcome(last, knnRandom, knnTrained, settings.steps() * (double) settings.batchSize() / seconds,
+                    stateBytes, probe ? new Probe(linearProbe(learner, evaluation)) : null);
         }
     }
 
@@ -144,6 +199,14 @@ public final class LearnerDemo {
         float[] bank = learner.embed(set.bank(), set.bankLabels().length);
         float[] queries = learner.embed(set.queries(), set.queryLabels().length);
         return KnnClassifier.standard(set.numClasses())
+                .accuracy(bank, set.bankLabels(), queries, set.queryLabels(), learner.featureDim());
+    }
+
+    /** Linear-probe top-1 of the live encoder (softmax regression on frozen features, train split to test split). */
+    public static double linearProbe(Learner learner, EvaluationSet set) {
+        float[] bank = learner.embed(set.bank(), set.bankLabels().length);
+        float[] queries = learner.embed(set.queries(), set.queryLabels().length);
+        return io.siamstream.eval.LinearProbe.standard(set.numClasses())
                 .accuracy(bank, set.bankLabels(), queries, set.queryLabels(), learner.featureDim());
     }
 

@@ -1,10 +1,8 @@
 package io.siamstream.job;
 
-import io.siamstream.augment.ViewPolicies;
-import io.siamstream.connectors.idx.FashionMnist;
-import io.siamstream.connectors.idx.FashionMnistEvaluation;
 import io.siamstream.connectors.replay.DatasetReplaySource;
 import io.siamstream.connectors.replay.ReplayDataset;
+import io.siamstream.eval.EvaluationSet;
 import io.siamstream.flink.AugmentationTopology;
 import io.siamstream.flink.DeadLetters;
 import io.siamstream.flink.EvaluationFunction;
@@ -15,7 +13,6 @@ import io.siamstream.record.ImageRecord;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.record.StepMetrics;
 import io.siamstream.record.ViewPair;
-import java.nio.file.Path;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -25,6 +22,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.function.SerializableSupplier;
 
 /**
  * The siamstream streaming job: images are replayed (or read), two views are made by parallel augmentation
@@ -53,19 +53,29 @@ public final class SiamstreamJob {
     public record Streams(DataStream<StepMetrics> steps, DataStream<ModelUpdate> models, DataStream<EvalReport> reports,
                           DataStream<DeadLetter> deadLetters) {}
 
-    /** The default image stream: the dataset replay source. */
+    /** Where evaluation is off (an unlabelled image folder): model updates are evaluated by nobody, no report is made. */
+    public static final class NoEvaluation extends ProcessFunction<ModelUpdate, EvalReport> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(ModelUpdate update, Context ctx, Collector<EvalReport> out) {}
+    }
+
+    /**
+     * The default image stream: the dataset replay source (Fashion-MNIST, CIFAR-10 or an image folder, as
+     * configured). Bad input in the files becomes records with an error, which the augmentation stage dead-letters.
+     */
     public static DataStream<ImageRecord> replaySource(StreamExecutionEnvironment env, JobSettings settings) {
-        ReplayDataset dataset = settings.data().equals("bundled")
-                ? ReplayDataset.bundled(FashionMnist.Split.TRAIN)
-                : ReplayDataset.fashionMnist(Path.of(settings.data()), FashionMnist.Split.TRAIN);
+        ReplayDataset dataset = settings.dataset();
         return env.fromSource(new DatasetReplaySource(dataset, settings.seed(), settings.epochs(), settings.splits()),
                         WatermarkStrategy.noWatermarks(), "replay " + dataset, TypeInformation.of(ImageRecord.class))
                 .uid(SOURCE_UID);
     }
 
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images) {
-        AugmentationTopology.Result views = AugmentationTopology.build(images, settings.policy(), settings.policy(),
-                settings.seed(), 1, 28, 28, settings.view1Parallelism(), settings.view2Parallelism(),
+        AugmentationTopology.Result views = AugmentationTopology.build(images, settings.view1Policy(), settings.view2Policy(),
+                settings.seed(), settings.channels(), settings.imageSize(), settings.imageSize(),
+                settings.view1Parallelism(), settings.view2Parallelism(),
                 settings.pairTimeout());
         SingleOutputStreamOperator<StepMetrics> steps = views.pairs()
                 .keyBy(new ByReplica(), Types.INT)
@@ -76,14 +86,13 @@ public final class SiamstreamJob {
                 .setParallelism(1)
                 .setMaxParallelism(1);
         DataStream<ModelUpdate> models = steps.getSideOutput(TrainingOperator.MODEL_UPDATES);
-        String evalData = settings.data().equals("bundled") ? null : settings.data();
+        SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
         DataStream<EvalReport> reports = models
-                .process(new EvaluationFunction(settings.learner(),
-                        new FashionMnistEvaluation(evalData, ViewPolicies.FASHION_MNIST_MEAN[0],
-                                ViewPolicies.FASHION_MNIST_STD[0]), settings.linearEvery()),
+                .process(evaluation == null ? new NoEvaluation()
+                                : new EvaluationFunction(settings.learner(), evaluation, settings.linearEvery()),
                         TypeInformation.of(EvalReport.class))
                 .uid(EVALUATE_UID)
-                .name("evaluate")
+                .name(evaluation == null ? "evaluate (off)" : "evaluate")
                 .setParallelism(1);
         DataStream<DeadLetter> deadLetters = views.deadLetters().union(steps.getSideOutput(DeadLetters.TAG));
         return new Streams(steps, models, reports, deadLetters);
@@ -100,13 +109,23 @@ public final class SiamstreamJob {
         return streams;
     }
 
-    /** Entry point on a cluster: {@code --siamstream.option value ...}; Flink's own settings come from its config. */
+    /**
+     * Entry point on a cluster: {@code --siamstream.option value ...}; Flink's own settings come from its config (or
+     * the same flags); checkpointing, state backend and restart options set nowhere get {@link FaultTolerance}'s
+     * defaults for a long fault-tolerant run.
+     */
     public static void main(String[] args) throws Exception {
         Configuration conf = ParameterTool.fromArgs(args).getConfiguration();
+        FaultTolerance.validate(conf);
         JobSettings settings = JobSettings.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        // checkpointing, state backend and restarts for a long run, where neither the cluster nor the user set them
+        FaultTolerance.apply(env, settings.output())
+                .forEach((key, value) -> System.out.println("siamstream: default " + key + " = " + value));
         env.getConfig().disableGenericTypes();
-        build(settings, replaySource(env, settings), JobSinks.files(settings.output()));
+        KafkaSettings kafka = KafkaSettings.from(conf);
+        build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings),
+                kafka.sink() ? kafka.sinks() : JobSinks.files(settings.output()));
         env.execute("siamstream");
     }
 }

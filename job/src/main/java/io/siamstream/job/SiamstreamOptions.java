@@ -9,9 +9,33 @@ public final class SiamstreamOptions {
 
     private SiamstreamOptions() {}
 
+    public static final ConfigOption<String> FORMAT = ConfigOptions.key("siamstream.source.format")
+            .stringType().defaultValue("fashion-mnist")
+            .withDescription("The dataset format: fashion-mnist (IDX, 1x28x28), cifar10 (binary batches, 3x32x32) or"
+                    + " image-folder (PNG/JPEG files; labels from sub-folder names; shape from source.channels and"
+                    + " source.image-size).");
     public static final ConfigOption<String> DATA = ConfigOptions.key("siamstream.data")
             .stringType().defaultValue("bundled")
-            .withDescription("Where the Fashion-MNIST IDX files are: 'bundled' (the sample in the jar) or a directory.");
+            .withDescription("Where the dataset is: 'bundled' (the Fashion-MNIST sample in the jar; fashion-mnist only)"
+                    + " or a directory: the Fashion-MNIST IDX files, the CIFAR-10 batches (cifar-10-batches-bin or its"
+                    + " parent), or the root of an image folder.");
+    public static final ConfigOption<Integer> CHANNELS = ConfigOptions.key("siamstream.source.channels")
+            .intType().noDefaultValue()
+            .withDescription("image-folder: 1 (grayscale) or 3 (RGB, the default); images are converted to it."
+                    + " Other formats have fixed channels; a different value is an error.");
+    public static final ConfigOption<Integer> IMAGE_SIZE = ConfigOptions.key("siamstream.source.image-size")
+            .intType().noDefaultValue()
+            .withDescription("image-folder: height = width of every image (default 32); images of another size go to"
+                    + " the dead letter, they are not resized. Other formats have a fixed size; a different value is an"
+                    + " error.");
+    public static final ConfigOption<java.util.List<Float>> MEAN = ConfigOptions.key("siamstream.source.mean")
+            .floatType().asList().noDefaultValue()
+            .withDescription("Per-channel normalisation mean, ';'-separated. Defaults: Fashion-MNIST 0.2860,"
+                    + " CIFAR-10 0.4914;0.4822;0.4465, image folder ImageNet's (RGB) or 0.5 (gray).");
+    public static final ConfigOption<java.util.List<Float>> STD = ConfigOptions.key("siamstream.source.std")
+            .floatType().asList().noDefaultValue()
+            .withDescription("Per-channel normalisation std, ';'-separated. Defaults: Fashion-MNIST 0.3530,"
+                    + " CIFAR-10 0.2470;0.2435;0.2616, image folder ImageNet's (RGB) or 0.5 (gray).");
     public static final ConfigOption<Long> EPOCHS = ConfigOptions.key("siamstream.source.epochs")
             .longType().defaultValue(0L)
             .withDescription("Epochs of dataset replay; 0 replays endlessly.");
@@ -21,6 +45,30 @@ public final class SiamstreamOptions {
             .longType().defaultValue(42L).withDescription("Run seed: parameters, shuffles and augmentations derive from it.");
     public static final ConfigOption<String> ENCODER = ConfigOptions.key("siamstream.encoder")
             .stringType().defaultValue("convnet").withDescription("convnet, resnet18_cifar or resnet50.");
+    public static final ConfigOption<String> METHOD = ConfigOptions.key("siamstream.method")
+            .stringType().defaultValue("simsiam")
+            .withDescription("The self-supervised method: simsiam, byol, simclr or moco (MoCo v2).");
+    public static final ConfigOption<Double> BYOL_BASE_TAU = ConfigOptions.key("siamstream.method.byol.base-tau")
+            .doubleType().defaultValue(0.996)
+            .withDescription("BYOL: the target's EMA coefficient at step 0; it rises to 1 along the cosine schedule.");
+    public static final ConfigOption<Double> SIMCLR_TEMPERATURE = ConfigOptions.key("siamstream.method.simclr.temperature")
+            .doubleType().defaultValue(0.5).withDescription("SimCLR: the NT-Xent temperature.");
+    public static final ConfigOption<Double> MOCO_MOMENTUM = ConfigOptions.key("siamstream.method.moco.momentum")
+            .doubleType().defaultValue(0.99)
+            .withDescription("MoCo v2: the key encoder's EMA coefficient (0.99 small data, 0.999 ImageNet).");
+    public static final ConfigOption<Integer> MOCO_QUEUE_SIZE = ConfigOptions.key("siamstream.method.moco.queue-size")
+            .intType().defaultValue(4096).withDescription("MoCo v2: the number of queued negative keys K.");
+    public static final ConfigOption<Double> MOCO_TEMPERATURE = ConfigOptions.key("siamstream.method.moco.temperature")
+            .doubleType().defaultValue(0.2).withDescription("MoCo v2: the InfoNCE temperature.");
+    public static final ConfigOption<String> OPTIMIZER = ConfigOptions.key("siamstream.train.optimizer")
+            .stringType().defaultValue("auto")
+            .withDescription("auto (the method's paper: SGD for simsiam and moco, LARS for byol and simclr), sgd or"
+                    + " lars.");
+    public static final ConfigOption<Double> WEIGHT_DECAY = ConfigOptions.key("siamstream.train.weight-decay")
+            .doubleType().noDefaultValue()
+            .withDescription("Weight decay; default 5e-4 with SGD, 1e-5 with LARS (which excludes biases and BN).");
+    public static final ConfigOption<Double> LARS_ETA = ConfigOptions.key("siamstream.train.lars-eta")
+            .doubleType().defaultValue(0.001).withDescription("LARS trust coefficient eta.");
     public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("siamstream.train.batch-size")
             .intType().defaultValue(128).withDescription("View pairs per training step.");
     public static final ConfigOption<Double> BASE_LR = ConfigOptions.key("siamstream.train.base-lr")
@@ -46,4 +94,35 @@ public final class SiamstreamOptions {
     public static final ConfigOption<String> OUTPUT = ConfigOptions.key("siamstream.output")
             .stringType().defaultValue("out/siamstream")
             .withDescription("Folder of the JSON-lines sinks: steps/, reports/, dead-letters/.");
+
+    public static final ConfigOption<String> SOURCE_KIND = ConfigOptions.key("siamstream.source.kind")
+            .stringType().defaultValue("replay")
+            .withDescription("Where training images come from: replay (dataset replay of siamstream.data) or kafka"
+                    + " (records of a Kafka topic: key = image id, value = PNG/JPEG/raw image, header 'label'"
+                    + " optional). With kafka, siamstream.source.format and siamstream.data still give the image shape"
+                    + " and the evaluation set, and batching defaults to arrival.");
+    public static final ConfigOption<String> SINK_KIND = ConfigOptions.key("siamstream.sink.kind")
+            .stringType().defaultValue("files")
+            .withDescription("Where steps, reports, dead letters (and, with kafka, model-update metadata) go: files"
+                    + " (exactly-once JSON lines under siamstream.output) or kafka (JSON records to"
+                    + " <siamstream.kafka.output-topic-prefix>steps, ...reports, ...dead-letters, ...models).");
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS = ConfigOptions.key("siamstream.kafka.bootstrap-servers")
+            .stringType().noDefaultValue()
+            .withDescription("Kafka bootstrap servers; required when the source or the sink is kafka.");
+    public static final ConfigOption<String> KAFKA_TOPIC = ConfigOptions.key("siamstream.kafka.topic")
+            .stringType().defaultValue("siamstream-images").withDescription("The topic of input images.");
+    public static final ConfigOption<String> KAFKA_GROUP_ID = ConfigOptions.key("siamstream.kafka.group-id")
+            .stringType().defaultValue("siamstream").withDescription("The consumer group of the image source.");
+    public static final ConfigOption<String> KAFKA_KEY_FORMAT = ConfigOptions.key("siamstream.kafka.key-format")
+            .stringType().defaultValue("decimal")
+            .withDescription("How the record key holds the image id: decimal (UTF-8 digits) or long (8 bytes, big-endian).");
+    public static final ConfigOption<String> KAFKA_OUTPUT_TOPIC_PREFIX = ConfigOptions.key("siamstream.kafka.output-topic-prefix")
+            .stringType().defaultValue("siamstream-").withDescription("Prefix of the output topics.");
+    public static final ConfigOption<String> KAFKA_DELIVERY = ConfigOptions.key("siamstream.kafka.delivery-guarantee")
+            .stringType().defaultValue("exactly-once")
+            .withDescription("exactly-once (Kafka transactions committed on checkpoints; readers use read_committed)"
+                    + " or at-least-once.");
+    public static final ConfigOption<String> KAFKA_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("siamstream.kafka.transactional-id-prefix")
+            .stringType().defaultValue("siamstream")
+            .withDescription("Prefix of the sink's Kafka transactional ids; unique per job.");
 }

@@ -15,6 +15,9 @@ import org.apache.flink.util.Collector;
  * Makes view {@code viewIndex} (0 or 1) of every image with one {@link ViewPolicy}, seeded by (run seed, record id,
  * epoch, view) through {@link Views#make}: the same record always gives the same view. Records that are not
  * images of the expected shape go to {@link DeadLetters#TAG} with stage {@code augment-view<viewIndex + 1>}.
+ * Input the source already rejected (a record with {@link ImageRecord#error} set: a truncated file, an undecodable
+ * image, ...) goes to the dead letter with stage {@link DeadLetters#SOURCE_STAGE} and the source's reason and detail,
+ * once: view 1 (index 0) routes and counts it, view 2 drops it, as both operators see every record.
  *
  * <p>Metrics: counters {@code views} (views emitted) and {@code deadLetters} (records rejected).
  */
@@ -80,6 +83,13 @@ public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
 
     @Override
     public void processElement(ImageRecord record, Context ctx, Collector<View> out) {
+        if (record.error != null) {
+            if (viewIndex == 0) {
+                reject(ctx, new DeadLetter(DeadLetters.SOURCE_STAGE, record.error,
+                        record.errorDetail == null ? record.error : record.errorDetail, record.id, record.seq));
+            }
+            return;
+        }
         DeadLetter problem = check(record);
         if (problem != null) {
             reject(ctx, problem);

@@ -7,6 +7,12 @@ import org.apache.flink.util.OutputTag;
 /** The side output every siamstream operator sends rejected records to, and the reasons it uses. */
 public final class DeadLetters {
 
+    /**
+     * The stage of dead letters for input a source rejected (see {@code ImageRecord#error}); they are routed to the
+     * side output by augment-view1 (once: augment-view2 drops them).
+     */
+    public static final String SOURCE_STAGE = "source";
+
     /** The dead-letter side output (POJO-typed: no Kryo). */
     public static final OutputTag<DeadLetter> TAG =
             new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
@@ -26,6 +32,18 @@ public final class DeadLetters {
     public static final String UNDECODABLE = "undecodable";
     /** The view has NaN or infinite values. */
     public static final String NAN_PIXELS = "nan-pixels";
+    /** Source: a file ends early (the complete images before the cut are kept). */
+    public static final String TRUNCATED = "truncated";
+    /** Source: a file does not start with the magic number of its format. */
+    public static final String BAD_MAGIC = "bad-magic";
+    /** Source: a file's header is unreadable or its dimensions are implausible. */
+    public static final String BAD_HEADER = "bad-header";
+    /** Source: a label file does not fit its image file (count or format); the images are kept without labels. */
+    public static final String LABEL_MISMATCH = "label-mismatch";
+    /** Source: a label outside the dataset's classes. */
+    public static final String UNKNOWN_LABEL = "unknown-label";
+    /** Source: a file could not be read at all (an I/O error other than its format). */
+    public static final String UNREADABLE = "unreadable";
     /** A second copy of a half that is already waiting for its partner. */
     public static final String DUPLICATE_VIEW = "duplicate-view";
     /** A view index other than 0 or 1. */

@@ -42,7 +42,8 @@ public class DeadLetter {
                 + ",\"id\":" + id + ",\"seq\":" + seq + "}";
     }
 
-    private static String quote(String s) {
+    /** A JSON string literal of {@code s} ("null" for null): shared by the records' JSON toString. */
+    static String quote(String s) {
         if (s == null) {
             return "null";
         }

@@ -17,9 +17,18 @@ public class ModelUpdate {
 
     public ModelUpdate() {}
 
+    /** The update's metadata as JSON (like the other records' toString); the encoder state only by its size. */
     @Override
     public String toString() {
-        return "ModelUpdate{replica=" + replica + ", version=" + version + ", " + (encoderState == null ? 0 : encoderState.length)
-                + " bytes}";
+        return String.format(java.util.Locale.ROOT,
+                "{\"replica\":%d,\"version\":%d,\"fingerprint\":%s,\"encoder_bytes\":%d,\"loss\":%s,\"collapse\":%s,"
+                        + "\"wall_time_ms\":%d}",
+                replica, version, DeadLetter.quote(fingerprint), encoderState == null ? 0 : encoderState.length,
+                number(loss), number(collapse), wallTimeMillis);
+    }
+
+    /** JSON has no NaN or infinity: those are null. */
+    private static String number(double v) {
+        return Double.isFinite(v) ? String.format(java.util.Locale.ROOT, "%.6f", v) : "null";
     }
 }

@@ -1,10 +1,15 @@
 package io.siamstream.connectors.idx;
 
+import io.siamstream.connectors.dataset.ImageSet;
+import io.siamstream.connectors.dataset.Reject;
+import io.siamstream.flink.DeadLetters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Fashion-MNIST: the full set from a directory of the original gzipped IDX files (Debian's dataset-fashion-mnist
@@ -17,6 +22,8 @@ public final class FashionMnist {
     public static final String[] CLASS_NAMES = {
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
     };
+    /** Height and width of every image. */
+    public static final int SIDE = 28;
     private static final String SAMPLE = "/io/siamstream/connectors/fashion-mnist-sample/";
 
     /** The two splits of the dataset. */
@@ -61,6 +68,38 @@ public final class FashionMnist {
         }
         try (InputStream i = Files.newInputStream(images); InputStream l = Files.newInputStream(labels)) {
             return IdxFormat.read(i, l);
+        }
+    }
+
+    /**
+     * The split leniently, for replay and evaluation: the complete, well-labelled 28 x 28 images, and a reject for
+     * every defect (see {@link IdxFormat#load}). A missing label file leaves the images unlabelled (a reject says so).
+     * Throws only when there are no images to read: {@code directory} null means the bundled sample.
+     */
+    public static ImageSet load(Path directory, Split split) throws IOException {
+        if (directory == null) {
+            try (InputStream images = resource(split.imagesFile()); InputStream labels = resource(split.labelsFile())) {
+                return IdxFormat.load("bundled " + split.imagesFile(), images, "bundled " + split.labelsFile(), labels,
+                        SIDE, SIDE, CLASS_NAMES.length);
+            }
+        }
+        Path images = directory.resolve(split.imagesFile());
+        Path labels = directory.resolve(split.labelsFile());
+        if (!Files.isReadable(images)) {
+            throw new IOException("no Fashion-MNIST " + split + " split in " + directory + ": expected "
+                    + images.getFileName() + " (Debian: apt-get install dataset-fashion-mnist)");
+        }
+        try (InputStream i = Files.newInputStream(images)) {
+            if (!Files.isReadable(labels)) {
+                ImageSet set = IdxFormat.load(images.toString(), i, null, null, SIDE, SIDE, CLASS_NAMES.length);
+                List<Reject> rejects = new ArrayList<>(set.rejects());
+                rejects.add(new Reject(DeadLetters.UNREADABLE, labels + ": no label file; the images are kept"
+                        + " without labels"));
+                return new ImageSet(set.source(), 1, SIDE, SIDE, set.pixels(), set.labels(), set.numClasses(), rejects);
+            }
+            try (InputStream l = Files.newInputStream(labels)) {
+                return IdxFormat.load(images.toString(), i, labels.toString(), l, SIDE, SIDE, CLASS_NAMES.length);
+            }
         }
     }
 

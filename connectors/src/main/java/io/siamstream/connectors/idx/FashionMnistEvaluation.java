@@ -1,5 +1,6 @@
 package io.siamstream.connectors.idx;
 
+import io.siamstream.connectors.dataset.EvaluationSets;
 import io.siamstream.eval.EvaluationSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +10,8 @@ import org.apache.flink.util.function.SerializableSupplier;
 /**
  * The evaluation data of Fashion-MNIST, loaded where evaluation runs: the train split as the kNN memory bank and
  * probe training set, the test split as queries; normalised with the dataset's mean and std.
- * {@code directory} null means the bundled sample.
+ * {@code directory} null means the bundled sample. Loaded leniently: defective parts of the files are left out
+ * (and logged), the rest is evaluated on.
  */
 public record FashionMnistEvaluation(String directory, float mean, float std) implements SerializableSupplier<EvaluationSet> {
 
@@ -22,11 +24,10 @@ public record FashionMnistEvaluation(String directory, float mean, float std) im
     @Override
     public EvaluationSet get() {
         try {
-            LabeledImages train = directory == null ? FashionMnist.sample(FashionMnist.Split.TRAIN)
-                    : FashionMnist.read(Path.of(directory), FashionMnist.Split.TRAIN);
-            LabeledImages test = directory == null ? FashionMnist.sample(FashionMnist.Split.TEST)
-                    : FashionMnist.read(Path.of(directory), FashionMnist.Split.TEST);
-            return of(train, test, mean, std);
+            Path dir = directory == null ? null : Path.of(directory);
+            return EvaluationSets.of(FashionMnist.load(dir, FashionMnist.Split.TRAIN),
+                    FashionMnist.load(dir, FashionMnist.Split.TEST), new float[] {mean}, new float[] {std},
+                    FashionMnist.CLASS_NAMES.length);
         } catch (IOException e) {
             throw new UncheckedIOException("evaluation data cannot be read", e);
         }

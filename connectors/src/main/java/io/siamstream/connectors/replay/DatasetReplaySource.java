@@ -17,6 +17,11 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * {@code epochs} epochs, or endless when {@code epochs} is 0. The stream is cut into {@code splits} interleaved
  * splits (by sequence number modulo the split count) whose positions are checkpointed, so after a failure every
  * record after the last checkpoint is emitted again, identically.
+ *
+ * <p>The dataset may be Fashion-MNIST IDX files, CIFAR-10 binary batches or an image folder ({@link ReplayDataset}).
+ * Bad input never fails the source: what cannot be loaded (a truncated file, a wrong header, an undecodable image)
+ * is emitted once as a record with {@code error} set (see {@link ReplayReader}), which the augmentation stage sends
+ * to the dead letter, and the good images are replayed.
  */
 public final class DatasetReplaySource implements Source<ImageRecord, ReplaySplit, List<ReplaySplit>> {
 

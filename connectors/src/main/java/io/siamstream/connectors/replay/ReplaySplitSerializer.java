@@ -9,10 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
-/** Versioned serialisation of replay splits and of the enumerator's list of unassigned splits. */
+/**
+ * Versioned serialisation of replay splits and of the enumerator's list of unassigned splits. Version 2 adds the
+ * position in the rejects; version 1 state (written before rejects existed) restores with none emitted yet.
+ */
 final class ReplaySplitSerializer {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private ReplaySplitSerializer() {}
 
@@ -20,15 +23,20 @@ final class ReplaySplitSerializer {
         out.writeInt(split.index());
         out.writeInt(split.count());
         out.writeLong(split.nextSeq());
+        out.writeInt(split.nextReject());
     }
 
-    static ReplaySplit read(DataInputStream in) throws IOException {
-        return new ReplaySplit(in.readInt(), in.readInt(), in.readLong());
+    static ReplaySplit read(DataInputStream in, int version) throws IOException {
+        int index = in.readInt();
+        int count = in.readInt();
+        long nextSeq = in.readLong();
+        return new ReplaySplit(index, count, nextSeq, version >= 2 ? in.readInt() : 0);
     }
 
     static void checkVersion(int version) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("replay source state version " + version + " is not supported (this build reads " + VERSION + ")");
+        if (version < 1 || version > VERSION) {
+            throw new IOException("replay source state version " + version + " is not supported (this build reads 1.."
+                    + VERSION + ")");
         }
     }
 
@@ -41,7 +49,7 @@ final class ReplaySplitSerializer {
 
         @Override
         public byte[] serialize(ReplaySplit split) throws IOException {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(16);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(20);
             write(new DataOutputStream(bytes), split);
             return bytes.toByteArray();
         }
@@ -49,7 +57,7 @@ final class ReplaySplitSerializer {
         @Override
         public ReplaySplit deserialize(int version, byte[] serialized) throws IOException {
             checkVersion(version);
-            return read(new DataInputStream(new ByteArrayInputStream(serialized)));
+            return read(new DataInputStream(new ByteArrayInputStream(serialized)), version);
         }
     }
 
@@ -78,7 +86,7 @@ final class ReplaySplitSerializer {
             int n = in.readInt();
             List<ReplaySplit> splits = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                splits.add(read(in));
+                splits.add(read(in, version));
             }
             return splits;
         }

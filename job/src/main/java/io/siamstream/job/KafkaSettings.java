@@ -1,0 +1,87 @@
+package io.siamstream.job;
+
+import io.siamstream.connectors.kafka.KafkaImageDeserializer;
+import io.siamstream.connectors.kafka.KafkaImageSource;
+import io.siamstream.connectors.kafka.KafkaJsonSink;
+import io.siamstream.record.ImageRecord;
+import java.io.Serializable;
+import java.util.Locale;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The job's Kafka settings, validated at start: whether images come from Kafka, whether outputs go to Kafka, and the
+ * broker, topics, key format, delivery guarantee and transactional id prefix.
+ */
+public record KafkaSettings(boolean source, boolean sink, String bootstrapServers, String topic, String groupId,
+                            KafkaImageDeserializer.KeyFormat keyFormat, String outputTopicPrefix,
+                            DeliveryGuarantee delivery, String transactionalIdPrefix) implements Serializable {
+
+    /** The uid of the Kafka source: not the replay source's, so a replay savepoint's splits never restore into it. */
+    public static final String SOURCE_UID = "source-kafka";
+
+    public static KafkaSettings from(Configuration conf) {
+        boolean source = choice(conf.get(SiamstreamOptions.SOURCE_KIND), SiamstreamOptions.SOURCE_KIND.key(),
+                "replay", "kafka");
+        boolean sink = choice(conf.get(SiamstreamOptions.SINK_KIND), SiamstreamOptions.SINK_KIND.key(),
+                "files", "kafka");
+        String bootstrap = conf.getOptional(SiamstreamOptions.KAFKA_BOOTSTRAP_SERVERS).orElse("").trim();
+        if ((source || sink) && bootstrap.isEmpty()) {
+            throw new IllegalArgumentException(SiamstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key()
+                    + " is required when " + SiamstreamOptions.SOURCE_KIND.key() + " or "
+                    + SiamstreamOptions.SINK_KIND.key() + " is kafka; allowed: host:port[,host:port...]");
+        }
+        String keyFormat = conf.get(SiamstreamOptions.KAFKA_KEY_FORMAT).trim().toLowerCase(Locale.ROOT);
+        KafkaImageDeserializer.KeyFormat key = switch (keyFormat) {
+            case "decimal" -> KafkaImageDeserializer.KeyFormat.DECIMAL;
+            case "long" -> KafkaImageDeserializer.KeyFormat.LONG_BIG_ENDIAN;
+            default -> throw new IllegalArgumentException(SiamstreamOptions.KAFKA_KEY_FORMAT.key() + ": '" + keyFormat
+                    + "' is not allowed; allowed values: decimal, long");
+        };
+        String delivery = conf.get(SiamstreamOptions.KAFKA_DELIVERY).trim().toLowerCase(Locale.ROOT);
+        DeliveryGuarantee guarantee = switch (delivery) {
+            case "exactly-once" -> DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once" -> DeliveryGuarantee.AT_LEAST_ONCE;
+            default -> throw new IllegalArgumentException(SiamstreamOptions.KAFKA_DELIVERY.key() + ": '" + delivery
+                    + "' is not allowed; allowed values: exactly-once, at-least-once");
+        };
+        return new KafkaSettings(source, sink, bootstrap, conf.get(SiamstreamOptions.KAFKA_TOPIC).trim(),
+                conf.get(SiamstreamOptions.KAFKA_GROUP_ID).trim(), key,
+                conf.get(SiamstreamOptions.KAFKA_OUTPUT_TOPIC_PREFIX).trim(), guarantee,
+                conf.get(SiamstreamOptions.KAFKA_TRANSACTIONAL_ID_PREFIX).trim());
+    }
+
+    private static boolean choice(String value, String option, String first, String second) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (!v.equals(first) && !v.equals(second)) {
+            throw new IllegalArgumentException(option + ": '" + value + "' is not allowed; allowed values: " + first
+                    + ", " + second);
+        }
+        return v.equals(second);
+    }
+
+    /** The image stream from the Kafka topic, decoded and checked against the job's image shape. */
+    public DataStream<ImageRecord> images(StreamExecutionEnvironment env, JobSettings settings) {
+        return env.fromSource(
+                        KafkaImageSource.builder(bootstrapServers, topic, groupId, settings.channels(),
+                                settings.imageSize(), settings.imageSize()).keyFormat(keyFormat).build(),
+                        WatermarkStrategy.noWatermarks(), "kafka " + topic, TypeInformation.of(ImageRecord.class))
+                .uid(SOURCE_UID);
+    }
+
+    /** JSON records to {@code <prefix>steps}, {@code reports}, {@code dead-letters} and {@code models} (metadata). */
+    public JobSinks sinks() {
+        return new JobSinks(
+                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "steps", delivery, transactionalIdPrefix + "-steps"),
+                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "reports", delivery,
+                        transactionalIdPrefix + "-reports"),
+                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "dead-letters", delivery,
+                        transactionalIdPrefix + "-dead-letters"),
+                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "models", delivery,
+                        transactionalIdPrefix + "-models"));
+    }
+}
