@@ -38,13 +38,13 @@ public final class LearnerDemo {
     public record Settings(
             int steps, long scheduleSteps, int batchSize, double baseLr, long seed, String device, String data, Path output,
             int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder,
-            String method, String optimizer, double weightDecay, double larsEta) {
+            String method, String optimizer, double weightDecay, double larsEta, int queueSize) {
 
         /** SimSiam with SGD (the paper's CIFAR weight decay 5e-4). */
         public Settings(int steps, long scheduleSteps, int batchSize, double baseLr, long seed, String device,
                 String data, Path output, int evalEvery, boolean stopGradient, boolean predictor, EncoderKind encoder) {
             this(steps, scheduleSteps, batchSize, baseLr, seed, device, data, output, evalEvery, stopGradient,
-                    predictor, encoder, "simsiam", "sgd", 5e-4, OptimizerConfig.LARS_ETA);
+                    predictor, encoder, "simsiam", "sgd", 5e-4, OptimizerConfig.LARS_ETA, 0);
         }
 
         public static Settings defaults() {
@@ -55,17 +55,23 @@ public final class LearnerDemo {
         /** The same run with another method, optimizer, base lr and weight decay. */
         public Settings withMethod(String m, String opt, double lr, double wd) {
             return new Settings(steps, scheduleSteps, batchSize, lr, seed, device, data, output, evalEvery,
-                    stopGradient, predictor, encoder, m, opt, wd, larsEta);
+                    stopGradient, predictor, encoder, m, opt, wd, larsEta, queueSize);
         }
 
         public Settings withDevice(String d) {
             return new Settings(steps, scheduleSteps, batchSize, baseLr, seed, d, data, output, evalEvery,
-                    stopGradient, predictor, encoder, method, optimizer, weightDecay, larsEta);
+                    stopGradient, predictor, encoder, method, optimizer, weightDecay, larsEta, queueSize);
+        }
+
+        /** MoCo's queue size K (0: the method's default). */
+        public Settings withQueueSize(int k) {
+            return new Settings(steps, scheduleSteps, batchSize, baseLr, seed, device, data, output, evalEvery,
+                    stopGradient, predictor, encoder, method, optimizer, weightDecay, larsEta, k);
         }
 
         public Settings withLarsEta(double eta) {
             return new Settings(steps, scheduleSteps, batchSize, baseLr, seed, device, data, output, evalEvery,
-                    stopGradient, predictor, encoder, method, optimizer, weightDecay, eta);
+                    stopGradient, predictor, encoder, method, optimizer, weightDecay, eta, queueSize);
         }
 
         public static Settings parse(String[] args) {
@@ -74,7 +80,7 @@ public final class LearnerDemo {
                 if (!args[i].startsWith("--") || i + 1 >= args.length) {
                     throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'; flags: "
                             + "--steps --schedule-steps --batch --base-lr --seed --device --data --out --eval-every "
-                            + "--stop-gradient --predictor --encoder --method --optimizer --weight-decay --lars-eta");
+                            + "--stop-gradient --predictor --encoder --method --optimizer --weight-decay --lars-eta --queue");
                 }
                 flags.put(args[i].substring(2), args[++i]);
             }
@@ -95,10 +101,11 @@ public final class LearnerDemo {
                     flags.getOrDefault("method", d.method),
                     flags.getOrDefault("optimizer", d.optimizer),
                     Double.parseDouble(flags.getOrDefault("weight-decay", "" + d.weightDecay)),
-                    Double.parseDouble(flags.getOrDefault("lars-eta", "" + d.larsEta)));
+                    Double.parseDouble(flags.getOrDefault("lars-eta", "" + d.larsEta)),
+                    Integer.parseInt(flags.getOrDefault("queue", "0")));
             flags.keySet().removeAll(java.util.Set.of("steps", "schedule-steps", "batch", "base-lr", "seed", "device", "data", "out",
                     "eval-every", "stop-gradient", "predictor", "encoder", "method", "optimizer", "weight-decay",
-                    "lars-eta"));
+                    "lars-eta", "queue"));
             if (!flags.isEmpty()) {
                 throw new IllegalArgumentException("unknown flag(s) " + flags.keySet());
             }
@@ -107,7 +114,10 @@ public final class LearnerDemo {
 
         public MethodConfig methodConfig() {
             MethodConfig m = MethodConfig.parse("--method", method);
-            return m instanceof SimSiamConfig ? new SimSiamConfig(stopGradient, predictor, false) : m;
+            if (m instanceof SimSiamConfig) {
+                return new SimSiamConfig(stopGradient, predictor, false);
+            }
+            return m instanceof io.siamstream.method.MocoConfig moco && queueSize > 0 ? moco.withQueueSize(queueSize) : m;
         }
 
         public LearnerConfig learnerConfig() {
