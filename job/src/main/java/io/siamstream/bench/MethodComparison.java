@@ -17,7 +17,7 @@ import java.util.Locale;
  * with a queue of 512 keys (the default 4,096 would hold the previous epoch's key of every image of the 4,000-image
  * sample as a negative of itself).
  *
- * <p>Usage: {@code MethodComparison [steps] [batch] [data] [output.md]}; defaults 300, 128, bundled,
+ * <p>Usage: {@code MethodComparison [steps] [batch] [data] [output.md]}; defaults 300, 64, bundled,
  * bench/results/method-comparison.md.
  */
 public final class MethodComparison {
@@ -45,7 +45,7 @@ public final class MethodComparison {
 
     public static void main(String[] args) throws Exception {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 300;
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         String data = args.length > 2 ? args[2] : "bundled";
         Path output = Path.of(args.length > 3 ? args[3] : "bench/results/method-comparison.md");
         List<String> rows = new ArrayList<>();

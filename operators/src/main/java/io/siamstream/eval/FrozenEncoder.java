@@ -68,9 +68,10 @@ public final class FrozenEncoder implements AutoCloseable {
             throw new IllegalArgumentException(images.length + " values are not " + n + " images of " + per);
         }
         float[] out = new float[n * featureDim];
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            for (int from = 0; from < n; from += CHUNK) {
+        JniUtils.setGradMode(false);
+        for (int from = 0; from < n; from += CHUNK) {
+            // one scope per chunk: a 60,000-image bank must not keep every chunk's activations alive at once
+            try (NDScope scope = new NDScope()) {
                 int count = Math.min(CHUNK, n - from);
                 NDArray x = manager.create(Arrays.copyOfRange(images, from * per, (from + count) * per),
                         new Shape(count, channels, size, size));

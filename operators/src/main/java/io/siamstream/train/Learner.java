@@ -235,9 +235,10 @@ public final class Learner implements AutoCloseable {
             throw new IllegalArgumentException(images.length + " values are not " + n + " images of " + perImage);
         }
         float[] features = new float[n * featureDim()];
-        try (NDScope scope = new NDScope()) {
-            JniUtils.setGradMode(false);
-            for (int from = 0; from < n; from += EMBED_CHUNK) {
+        JniUtils.setGradMode(false);
+        for (int from = 0; from < n; from += EMBED_CHUNK) {
+            // one scope per chunk, so a large bank never holds every chunk's activations at once
+            try (NDScope scope = new NDScope()) {
                 int count = Math.min(EMBED_CHUNK, n - from);
                 float[] chunk = java.util.Arrays.copyOfRange(images, from * perImage, (from + count) * perImage);
                 NDArray x = manager.create(chunk, inputShape(count));

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SimSiam on the full Fashion-MNIST train stream (60,000 images), small ConvNet, CPU, through the real streaming job
+# (EmbeddedDemo: replay source -> two augmentation operators -> pairing -> keyed training operator with RocksDB and
+# checkpoints every 10 s -> evaluation of each published encoder), evaluated by kNN (k=200, T=0.1, cosine) on the
+# full test split (10,000 queries) against the full train split (60,000 bank images); and first the bar it has to
+# clear: kNN on raw pixels computed the same way (io.siamstream.job.RawPixelBaseline), on the bundled sample and on
+# the full set.
+#
+# usage: bench/full-fashion-mnist.sh [baseline|job|all]   (default: all)
+# Options (environment):
+#   DATA            the Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist, Debian's
+#                   dataset-fashion-mnist)
+#   EPOCHS (6)      epochs of the train stream; steps = EPOCHS x 60000 / BATCH (an incomplete last batch is unused)
+#   BATCH (128)     view pairs per step
+#   BASE_LR (0.5)   lr = BASE_LR x BATCH / 256
+#   SCHEDULE_STEPS  length of the cosine schedule (default: the run's steps, so the lr decays to 0 at the end)
+#   PUBLISH_EVERY (250)  steps between evaluations (each one embeds 70,000 images: about a minute of CPU)
+#   LINEAR_EVERY (0)     linear probe every N evaluations (0: never; it is slow on 60,000 x 256 features)
+#   THREADS (1)     PyTorch intra-op threads (1 interop thread); 1 is faster than 2 on a busy 2-core machine
+#   NICE (10)       niceness of the JVMs
+#   OUT             output folder (default out/full-fashion-mnist): baseline.txt, job.log (every line time-stamped
+#                   with the seconds since the job started), steps/, reports/ (JSON lines), checkpoints/
+#   SKIP_BUILD=1    use the last build
+#   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo). Its evaluation once kept every
+#                   512-image chunk of the 60,000-image bank alive in one native scope (OOM-killed past 21 GB here);
+#                   FrozenEncoder.embed and Learner.embed now close a scope per chunk.
+# Needs: mvn install of the project (done here unless SKIP_BUILD=1). The job's jars are copied to OUT/lib first, so a
+# rebuild during the (long) run does not change the code under it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WHAT="${1:-all}"
+DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+EPOCHS="${EPOCHS:-6}"
+BATCH="${BATCH:-128}"
+BASE_LR="${BASE_LR:-0.5}"
+STEPS=$(( EPOCHS * 60000 / BATCH ))
+SCHEDULE_STEPS="${SCHEDULE_STEPS:-$STEPS}"
+PUBLISH_EVERY="${PUBLISH_EVERY:-250}"
+LINEAR_EVERY="${LINEAR_EVERY:-0}"
+THREADS="${THREADS:-1}"
+NICE="${NICE:-10}"
+OUT="${OUT:-out/full-fashion-mnist}"
+MAIN="${MAIN:-io.siamstream.job.EmbeddedDemo}"
+CP_FILE="$ROOT/job/target/full-fashion-mnist.classpath"
+
+[[ -r "$DATA/train-images-idx3-ubyte.gz" ]] || {
+  echo "full-fashion-mnist: no Fashion-MNIST in $DATA (apt-get install dataset-fashion-mnist, or set DATA)" >&2; exit 1; }
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  mvn -q -o -B install -DskipTests
+fi
+mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE" >/dev/null
+mkdir -p "$OUT/lib"
+rm -rf "$OUT/lib/classes" && cp -r job/target/classes "$OUT/lib/classes"
+CP="$ROOT/$OUT/lib/classes"
+IFS=: read -r -a JARS < "$CP_FILE" || true  # the file has no final newline
+for jar in "${JARS[@]}"; do
+  case "$jar" in
+    */io/siamstream/*) cp "$jar" "$OUT/lib/" && CP="$CP:$ROOT/$OUT/lib/$(basename "$jar")" ;;
+    *) CP="$CP:$jar" ;;
+  esac
+done
+
+# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
+FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
+export OMP_NUM_THREADS="$THREADS"
+java_run() {
+  # shellcheck disable=SC2086
+  nice -n "$NICE" java -Xmx6g $FLAGS -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
+    -Dlog4j2.level=WARN -cp "$CP" "$@"
+}
+
+if [[ "$WHAT" == baseline || "$WHAT" == all ]]; then
+  {
+    echo "# $(date -u +%FT%TZ) raw-pixel kNN, the job's evaluation data and classifier"
+    java_run io.siamstream.job.RawPixelBaseline --siamstream.data bundled 2>&1 | grep '^raw-pixel'
+    java_run io.siamstream.job.RawPixelBaseline --siamstream.data "$DATA" 2>&1 | grep '^raw-pixel'
+  } | tee "$OUT/baseline.txt"
+fi
+
+if [[ "$WHAT" == job || "$WHAT" == all ]]; then
+  rm -rf "$OUT/steps" "$OUT/reports" "$OUT/dead-letters" "$OUT/checkpoints"
+  ARGS=(--siamstream.data "$DATA" --siamstream.source.epochs "$EPOCHS" --siamstream.train.batch-size "$BATCH"
+        --siamstream.train.base-lr "$BASE_LR" --siamstream.train.schedule-steps "$SCHEDULE_STEPS"
+        --siamstream.train.publish-every "$PUBLISH_EVERY" --siamstream.eval.linear-every "$LINEAR_EVERY"
+        --siamstream.train.device cpu --siamstream.output "$OUT")
+  echo "# $(date -u +%FT%TZ) job: $MAIN ${ARGS[*]} ($STEPS steps, $THREADS thread(s), nice $NICE)" | tee "$OUT/job.log"
+  START=$(date +%s)
+  java_run "$MAIN" "${ARGS[@]}" 2>&1 | while IFS= read -r line; do
+    printf '%6ds %s\n' $(( $(date +%s) - START )) "$line"
+  done | tee -a "$OUT/job.log"
+  echo "# $(date -u +%FT%TZ) job finished after $(( $(date +%s) - START )) s" | tee -a "$OUT/job.log"
+  echo "raw-pixel baseline: $(grep -h "$DATA" "$OUT/baseline.txt" 2>/dev/null || echo 'run: bench/full-fashion-mnist.sh baseline')"
+  echo "kNN of the job's encoders (seconds since start, model version = step):"
+  grep 'evaluation of model' "$OUT/job.log" || echo "none"
+fi
