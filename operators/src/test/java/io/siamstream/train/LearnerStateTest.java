@@ -63,7 +63,7 @@ class LearnerStateTest {
             Map<String, Tensor> resumed = restored.snapshot().tensors();
             assertThat(resumed.keySet()).isEqualTo(uninterrupted.keySet());
             for (String name : uninterrupted.keySet()) {
-                assertThat(resumed.get(name).data()).as(name).containsExactly(uninterrupted.get(name).data());
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
             }
         }
     }
