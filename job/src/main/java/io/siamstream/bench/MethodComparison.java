@@ -17,8 +17,8 @@ import java.util.Locale;
  * with a queue of 512 keys (the default 4,096 would hold the previous epoch's key of every image of the 4,000-image
  * sample as a negative of itself).
  *
- * <p>Usage: {@code MethodComparison [steps] [batch] [data] [output.md]}; defaults 300, 64, bundled,
- * bench/results/method-comparison.md.
+ * <p>Usage: {@code MethodComparison [steps] [batch] [data] [output.md] [methods]}; defaults 300, 64, bundled,
+ * bench/results/method-comparison.md, all four methods (or a comma-separated subset).
  */
 public final class MethodComparison {
 
@@ -48,9 +48,13 @@ public final class MethodComparison {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         String data = args.length > 2 ? args[2] : "bundled";
         Path output = Path.of(args.length > 3 ? args[3] : "bench/results/method-comparison.md");
+        List<String> only = args.length > 4 ? List.of(args[4].split(",")) : List.of();
         List<String> rows = new ArrayList<>();
         double random = Double.NaN;
         for (Recipe r : RECIPES) {
+            if (!only.isEmpty() && !only.contains(r.method())) {
+                continue;
+            }
             LearnerDemo.Outcome o = LearnerDemo.run(
                     settings(r, steps, batch, data, Files.createTempDirectory("siamstream-compare")), false, true);
             random = o.knnRandom();
