@@ -45,6 +45,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The streaming job end to end on a MiniCluster with RocksDB state and exactly-once file sinks. */
@@ -200,8 +201,12 @@ class StreamingJobTest {
         assertThat(finalKnn).isGreaterThan(randomKnn + 0.02);
     }
 
+    /**
+     * The folder is left behind: right after this short job ends, Flink may still be discarding a subsumed checkpoint
+     * in the background, and JUnit's cleanup then failed the test (seen once, on a loaded machine).
+     */
     @Test
-    void badRecordsGoToTheDeadLetterAndTheJobGoesOn(@TempDir Path tmp) throws Exception {
+    void badRecordsGoToTheDeadLetterAndTheJobGoesOn(@TempDir(cleanup = CleanupMode.NEVER) Path tmp) throws Exception {
         JobSettings settings = JobSettings.from(settings(tmp, 1, 8, 1000, 100));
         List<ImageRecord> records = new ArrayList<>();
         var sample = FashionMnist.sample(FashionMnist.Split.TEST);
