@@ -86,7 +86,7 @@ public final class AugmentationTopology {
                 .uid(AUGMENT_VIEW2).name(AUGMENT_VIEW2).setParallelism(parallelism2);
         SingleOutputStreamOperator<ViewPair> pairs = view1.union(view2)
                 .keyBy(new BySeq(), Types.LONG)
-                .process(new PairViewsFunction(pairTimeout), VIEW_PAIR_TYPE)
+                .transform(PAIR_VIEWS, VIEW_PAIR_TYPE, new PairViewsFunction(pairTimeout))
                 .uid(PAIR_VIEWS).name(PAIR_VIEWS);
         DataStream<DeadLetter> deadLetters = view1.getSideOutput(DeadLetters.TAG)
                 .union(view2.getSideOutput(DeadLetters.TAG), pairs.getSideOutput(DeadLetters.TAG));

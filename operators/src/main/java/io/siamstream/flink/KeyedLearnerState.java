@@ -33,8 +33,9 @@ final class KeyedLearnerState {
             byte[] bytes = LearnerStateCodec.encodeTensor(entry.getValue());
             int count = Math.max(1, (bytes.length + maxChunkBytes - 1) / maxChunkBytes);
             for (int k = 0; k < count; k++) {
-                tensors.put(entry.getKey() + "#" + k,
-                        Arrays.copyOfRange(bytes, k * maxChunkBytes, Math.min(bytes.length, (k + 1) * maxChunkBytes)));
+                // a tensor that fits one chunk (all of ResNet-18's) is stored as encoded, without another copy
+                tensors.put(entry.getKey() + "#" + k, count == 1 ? bytes
+                        : Arrays.copyOfRange(bytes, k * maxChunkBytes, Math.min(bytes.length, (k + 1) * maxChunkBytes)));
             }
             chunks.put(entry.getKey(), count);
         }

@@ -4,41 +4,71 @@ import io.siamstream.record.DeadLetter;
 import io.siamstream.record.View;
 import io.siamstream.record.ViewPair;
 import java.time.Duration;
-import org.apache.flink.api.common.functions.OpenContext;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Joins the two views of one image occurrence, keyed by {@link View#seq}, into a {@link ViewPair} (view1 = index 0,
- * view2 = index 1), whatever order they arrive in. The first half waits in keyed state with a processing-time timer;
- * when its partner arrives the pair is emitted and the state and the timer are cleared, so state holds only halves
- * that are still waiting. A half whose partner does not come within the timeout is dropped with an
- * {@code unpaired-timeout} dead letter.
+ * view2 = index 1), whatever order they arrive in. The first half waits with a processing-time deadline; when its
+ * partner arrives the pair is emitted and the half is forgotten. A half whose partner does not come within the
+ * timeout is dropped with an {@code unpaired-timeout} dead letter. A keyed operator: apply it to views keyed by seq
+ * ({@code keyBy(new AugmentationTopology.BySeq()).transform(...)}).
+ *
+ * <p>State. The waiting halves live on the heap, in arrival (= deadline) order, and are written to keyed state
+ * ({@code pending-view} and {@code pending-deadline} under the half's seq) only when a checkpoint is taken
+ * ({@link #snapshotState} runs before the keyed backend is snapshotted): halves that arrived since the last
+ * checkpoint and still wait are written, halves written before and paired or timed out since are cleared. The
+ * checkpoint therefore holds exactly the waiting halves at the barrier, as per-record state updates would, without a
+ * RocksDB write, read and delete of every ~3 KB view plus a timer in RocksDB: profiled on the streaming job, those
+ * writes stalled the pairing thread in RocksDB's memtable flushes most of the time. Timeouts are found by one
+ * processing-time callback at the oldest half's deadline; after a restore, the restored halves keep their deadlines.
  *
  * <p>Dead letters (stage {@code pair-views}): {@code duplicate-view} (a second copy of the waiting half; the waiting
  * half stays), {@code bad-view-index}, {@code mismatched-views} (halves that disagree on id, epoch, label or shape;
  * both are dropped), {@code unpaired-timeout}. Metrics: counters {@code pairs}, {@code unpairedTimeouts},
  * {@code deadLetters} (all dead letters, timeouts included).
  */
-public class PairViewsFunction extends KeyedProcessFunction<Long, View, ViewPair> {
+public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
+        implements OneInputStreamOperator<View, ViewPair>, ProcessingTimeCallback {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** The stage (and operator uid) of the pairing operator. */
     public static final String STAGE = "pair-views";
 
+    private static final long NONE = Long.MAX_VALUE;
+
     private final long timeoutMillis;
 
-    private transient ValueState<View> pending;
-    private transient ValueState<Long> deadline;
+    /** Waiting halves by seq, in arrival order, which is deadline order (the timeout is the same for all). */
+    private transient LinkedHashMap<Long, Waiting> waiting;
+    /** Seqs whose half is in keyed state (written at an earlier checkpoint or restored). */
+    private transient Set<Long> inState;
+    private transient ValueState<View> pendingState;
+    private transient ValueState<Long> deadlineState;
+    private transient long timerAt;
+    private transient boolean copyInput;
     private transient Counter pairs;
     private transient Counter unpairedTimeouts;
     private transient Counter deadLetters;
+
+    private record Waiting(View half, long deadline) {}
 
     /** @param timeout how long (processing time) a half waits for its partner; positive */
     public PairViewsFunction(Duration timeout) {
@@ -49,62 +79,137 @@ public class PairViewsFunction extends KeyedProcessFunction<Long, View, ViewPair
     }
 
     @Override
-    public void open(OpenContext openContext) {
-        pending = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-view", TypeInformation.of(View.class)));
-        deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-deadline", Types.LONG));
-        pairs = getRuntimeContext().getMetricGroup().counter("pairs");
-        unpairedTimeouts = getRuntimeContext().getMetricGroup().counter("unpairedTimeouts");
-        deadLetters = getRuntimeContext().getMetricGroup().counter(DeadLetters.METRIC);
+    public void open() throws Exception {
+        super.open();
+        pendingState = getRuntimeContext().getState(
+                new ValueStateDescriptor<>("pending-view", TypeInformation.of(View.class)));
+        deadlineState = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-deadline", Types.LONG));
+        var metrics = getRuntimeContext().getMetricGroup();
+        pairs = metrics.counter("pairs");
+        unpairedTimeouts = metrics.counter("unpairedTimeouts");
+        deadLetters = metrics.counter(DeadLetters.METRIC);
+        // halves are kept beyond processElement: with object reuse the runtime may refill the instance it handed over
+        copyInput = getExecutionConfig().isObjectReuseEnabled();
+        waiting = new LinkedHashMap<>();
+        inState = new HashSet<>();
+        timerAt = NONE;
+        restore();
+    }
+
+    /** Reads the halves this subtask restored back onto the heap, oldest deadline first, and arms the timeout. */
+    private void restore() throws Exception {
+        List<Long> keys = new ArrayList<>();
+        try (var stream = getKeyedStateBackend().getKeys("pending-view", VoidNamespace.INSTANCE)) {
+            stream.forEach(k -> keys.add((Long) k));
+        }
+        List<Waiting> restored = new ArrayList<>();
+        for (Long seq : keys) {
+            setCurrentKey(seq);
+            View half = pendingState.value();
+            Long due = deadlineState.value();
+            if (half != null) {
+                restored.add(new Waiting(half, due == null ? getProcessingTimeService().getCurrentProcessingTime()
+                        + timeoutMillis : due));
+                inState.add(seq);
+            }
+        }
+        restored.sort((a, b) -> Long.compare(a.deadline(), b.deadline()));
+        for (Waiting w : restored) {
+            waiting.put(w.half().seq, w);
+        }
+        armTimer();
     }
 
     @Override
-    public void processElement(View half, Context ctx, Collector<ViewPair> out) throws Exception {
+    public void processElement(StreamRecord<View> element) throws Exception {
+        View half = element.getValue();
         if (half.view != 0 && half.view != 1) {
-            reject(ctx, DeadLetters.BAD_VIEW_INDEX, "view index " + half.view + ", expected 0 or 1", half);
+            reject(DeadLetters.BAD_VIEW_INDEX, "view index " + half.view + ", expected 0 or 1", half);
             return;
         }
-        View first = pending.value();
+        Waiting first = waiting.get(half.seq);
         if (first == null) {
-            long due = ctx.timerService().currentProcessingTime() + timeoutMillis;
-            pending.update(half);
-            deadline.update(due);
-            ctx.timerService().registerProcessingTimeTimer(due);
+            if (copyInput) {
+                half = new View(half.id, half.seq, half.epoch, half.view, half.channels, half.height, half.width,
+                        half.data, half.label);
+            }
+            waiting.put(half.seq, new Waiting(half, getProcessingTimeService().getCurrentProcessingTime() + timeoutMillis));
+            armTimer();
             return;
         }
-        if (first.view == half.view) {
-            reject(ctx, DeadLetters.DUPLICATE_VIEW, "view " + half.view + " arrived twice; the first copy is kept", half);
+        if (first.half().view == half.view) {
+            reject(DeadLetters.DUPLICATE_VIEW, "view " + half.view + " arrived twice; the first copy is kept", half);
             return;
         }
-        Long due = deadline.value();
-        if (due != null) {
-            ctx.timerService().deleteProcessingTimeTimer(due);
-        }
-        pending.clear();
-        deadline.clear();
+        waiting.remove(half.seq);
 
-        View v1 = first.view == 0 ? first : half;
-        View v2 = first.view == 0 ? half : first;
+        View v1 = first.half().view == 0 ? first.half() : half;
+        View v2 = first.half().view == 0 ? half : first.half();
         String mismatch = mismatch(v1, v2);
         if (mismatch != null) {
-            reject(ctx, DeadLetters.MISMATCHED_VIEWS, mismatch, v1);
+            reject(DeadLetters.MISMATCHED_VIEWS, mismatch, v1);
             return;
         }
         pairs.inc();
-        out.collect(new ViewPair(v1.id, v1.seq, v1.epoch, v1.channels, v1.height, v1.width, v1.data, v2.data, v1.label));
+        output.collect(new StreamRecord<>(
+                new ViewPair(v1.id, v1.seq, v1.epoch, v1.channels, v1.height, v1.width, v1.data, v2.data, v1.label)));
+    }
+
+    /** Drops every half whose deadline has passed, then waits for the next oldest one. */
+    @Override
+    public void onProcessingTime(long time) {
+        timerAt = NONE;
+        Iterator<Waiting> it = waiting.values().iterator();
+        while (it.hasNext()) {
+            Waiting w = it.next();
+            if (w.deadline() > time) {
+                break;
+            }
+            it.remove();
+            unpairedTimeouts.inc();
+            reject(DeadLetters.UNPAIRED_TIMEOUT, "view " + w.half().view + " waited " + timeoutMillis
+                    + " ms for view " + (1 - w.half().view), w.half());
+        }
+        armTimer();
+    }
+
+    /** Makes sure a callback comes at the oldest waiting half's deadline. */
+    private void armTimer() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        long due = waiting.values().iterator().next().deadline();
+        if (due < timerAt) {
+            timerAt = due;
+            getProcessingTimeService().registerTimer(due, this);
+        }
     }
 
     @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ViewPair> out) throws Exception {
-        View lonely = pending.value();
-        Long due = deadline.value();
-        if (lonely == null || due == null || due != timestamp) {
-            return; // a timer of a half that has been paired already
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        Iterator<Long> stored = inState.iterator();
+        while (stored.hasNext()) {
+            Long seq = stored.next();
+            if (!waiting.containsKey(seq)) {
+                setCurrentKey(seq);
+                pendingState.clear();
+                deadlineState.clear();
+                stored.remove();
+            }
         }
-        pending.clear();
-        deadline.clear();
-        unpairedTimeouts.inc();
-        reject(ctx, DeadLetters.UNPAIRED_TIMEOUT,
-                "view " + lonely.view + " waited " + timeoutMillis + " ms for view " + (1 - lonely.view), lonely);
+        for (Map.Entry<Long, Waiting> entry : waiting.entrySet()) {
+            if (inState.add(entry.getKey())) {
+                setCurrentKey(entry.getKey());
+                pendingState.update(entry.getValue().half());
+                deadlineState.update(entry.getValue().deadline());
+            }
+        }
+    }
+
+    /** Halves waiting for their partner (tests). */
+    int waitingHalves() {
+        return waiting.size();
     }
 
     private static String mismatch(View v1, View v2) {
@@ -121,8 +226,8 @@ public class PairViewsFunction extends KeyedProcessFunction<Long, View, ViewPair
         return null;
     }
 
-    private void reject(Context ctx, String reason, String detail, View v) {
+    private void reject(String reason, String detail, View v) {
         deadLetters.inc();
-        ctx.output(DeadLetters.TAG, new DeadLetter(STAGE, reason, detail, v.id, v.seq));
+        output.collect(DeadLetters.TAG, new StreamRecord<>(new DeadLetter(STAGE, reason, detail, v.id, v.seq)));
     }
 }

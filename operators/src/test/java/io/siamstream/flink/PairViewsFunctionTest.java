@@ -13,11 +13,10 @@ import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** The pairing operator in Flink's keyed test harness: order, state clean-up, timeouts, snapshot and restore. */
+/** The pairing operator in Flink's keyed test harness: order, state written only at checkpoints, timeouts, restore. */
 @SuppressWarnings("try") // harnesses and environments are closed by try-with-resources
 class PairViewsFunctionTest {
 
@@ -25,16 +24,24 @@ class PairViewsFunctionTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> harness(MockEnvironment env)
             throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new PairViewsFunction(TIMEOUT)),
-                new AugmentationTopology.BySeq(), Types.LONG, env);
+        return harness(env, new PairViewsFunction(TIMEOUT));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> harness(MockEnvironment env,
+            PairViewsFunction operator) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(operator, new AugmentationTopology.BySeq(), Types.LONG, env);
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> opened(MockEnvironment env)
             throws Exception {
-        var harness = harness(env);
-        harness.open();
+        return opened(env, new PairViewsFunction(TIMEOUT));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> opened(MockEnvironment env,
+            PairViewsFunction operator) throws Exception {
+        var harness = harness(env, operator);
         harness.setProcessingTime(0);
+        harness.open();
         return harness;
     }
 
@@ -43,22 +50,24 @@ class PairViewsFunctionTest {
     }
 
     @Test
-    void pairsHalvesInAnyOrderAndClearsStateAndTimers() throws Exception {
+    void pairsHalvesInAnyOrderWithoutTouchingKeyedStateBetweenCheckpoints() throws Exception {
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+        PairViewsFunction operator = new PairViewsFunction(TIMEOUT);
+        try (MockEnvironment env = environment(metrics); var harness = opened(env, operator)) {
             harness.processElement(half(1, 1, 1.5f), 0);  // seq 1: the second view first
             harness.processElement(half(2, 0, 2.0f), 0);
             assertThat(harness.extractOutputValues()).isEmpty();
-            assertThat(harness.numKeyedStateEntries()).isEqualTo(4); // two keys x (pending view, deadline)
-            assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+            assertThat(operator.waitingHalves()).isEqualTo(2);
+            assertThat(harness.numKeyedStateEntries()).as("halves are written only at a checkpoint").isZero();
+            assertThat(harness.numProcessingTimeTimers()).as("no per-key timers").isZero();
 
             harness.processElement(half(1, 0, 1.0f), 0);
             harness.processElement(half(2, 1, 2.5f), 0);
 
             assertThat(harness.extractOutputValues()).containsExactly(
                     pairOf(half(1, 0, 1.0f), half(1, 1, 1.5f)), pairOf(half(2, 0, 2.0f), half(2, 1, 2.5f)));
+            assertThat(operator.waitingHalves()).isZero();
             assertThat(harness.numKeyedStateEntries()).isZero();
-            assertThat(harness.numProcessingTimeTimers()).isZero();
             harness.setProcessingTime(TIMEOUT.toMillis() * 2); // nothing left to time out
             assertThat(deadLetters(harness)).isEmpty();
             assertThat(metrics.count("pairs")).isEqualTo(2);
@@ -80,7 +89,6 @@ class PairViewsFunctionTest {
                 assertThat(d.stage).isEqualTo("pair-views");
                 assertThat(d.seq).isEqualTo(5);
             });
-            assertThat(harness.numKeyedStateEntries()).isZero();
             assertThat(metrics.count("pairs")).isEqualTo(1);
             assertThat(metrics.count("deadLetters")).isEqualTo(1);
         }
@@ -89,8 +97,11 @@ class PairViewsFunctionTest {
     @Test
     void aLonelyHalfTimesOutWithADeadLetter() throws Exception {
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+        PairViewsFunction operator = new PairViewsFunction(TIMEOUT);
+        try (MockEnvironment env = environment(metrics); var harness = opened(env, operator)) {
             harness.processElement(half(7, 1, 0.5f), 0);
+            harness.setProcessingTime(TIMEOUT.toMillis() / 2);
+            harness.processElement(half(8, 0, 0.5f), 0);   // waits until 1.5 x TIMEOUT
             harness.setProcessingTime(TIMEOUT.toMillis() - 1);
             assertThat(deadLetters(harness)).isEmpty();
             harness.setProcessingTime(TIMEOUT.toMillis());
@@ -103,11 +114,35 @@ class PairViewsFunctionTest {
                 assertThat(d.id).isEqualTo(7);
                 assertThat(d.detail).contains("view 1 waited 10000 ms");
             });
-            assertThat(harness.numKeyedStateEntries()).isZero();
-            assertThat(harness.numProcessingTimeTimers()).isZero();
-            assertThat(metrics.count("unpairedTimeouts")).isEqualTo(1);
-            assertThat(metrics.count("deadLetters")).isEqualTo(1);
+            assertThat(operator.waitingHalves()).isEqualTo(1);
+            harness.setProcessingTime(TIMEOUT.toMillis() * 3 / 2);
+            assertThat(deadLetters(harness)).extracting(d -> d.seq).containsExactly(7L, 8L);
+            assertThat(operator.waitingHalves()).isZero();
+            assertThat(metrics.count("unpairedTimeouts")).isEqualTo(2);
+            assertThat(metrics.count("deadLetters")).isEqualTo(2);
             assertThat(metrics.count("pairs")).isZero();
+        }
+    }
+
+    @Test
+    void aCheckpointHoldsExactlyTheHalvesWaitingAtTheBarrier() throws Exception {
+        try (MockEnvironment env = environment(new FlinkTestSupport.Metrics()); var harness = opened(env)) {
+            harness.processElement(half(1, 0, 1.0f), 0);
+            harness.processElement(half(2, 1, 2.0f), 0);
+            harness.snapshot(1, 1);
+            assertThat(harness.numKeyedStateEntries()).isEqualTo(4); // two keys x (pending view, deadline)
+
+            harness.processElement(half(1, 1, 1.5f), 0);          // seq 1 pairs, seq 3 starts waiting
+            harness.processElement(half(3, 0, 3.0f), 0);
+            assertThat(harness.numKeyedStateEntries()).as("unchanged until the next checkpoint").isEqualTo(4);
+            harness.snapshot(2, 2);
+            assertThat(harness.numKeyedStateEntries()).as("seq 2 and seq 3").isEqualTo(4);
+
+            harness.processElement(half(2, 0, 2.5f), 0);
+            harness.processElement(half(3, 1, 3.5f), 0);
+            harness.snapshot(3, 3);
+            assertThat(harness.numKeyedStateEntries()).isZero();
+            assertThat(harness.extractOutputValues()).hasSize(3);
         }
     }
 
@@ -123,18 +158,21 @@ class PairViewsFunctionTest {
         }
 
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        try (MockEnvironment env = environment(metrics); var after = harness(env)) {
+        PairViewsFunction restored = new PairViewsFunction(TIMEOUT);
+        try (MockEnvironment env = environment(metrics); var after = harness(env, restored)) {
+            after.setProcessingTime(0);
             after.initializeState(snapshot);
             after.open();
-            after.setProcessingTime(0);
             assertThat(after.numKeyedStateEntries()).isEqualTo(2); // only seq 9's half and its deadline
-            assertThat(after.numProcessingTimeTimers()).isEqualTo(1);
+            assertThat(restored.waitingHalves()).isEqualTo(1);
 
             after.processElement(half(9, 0, 0.8f), 0);
 
             assertThat(after.extractOutputValues()).containsExactly(pairOf(half(9, 0, 0.8f), half(9, 1, 0.9f)));
-            assertThat(after.numKeyedStateEntries()).isZero();
-            assertThat(after.numProcessingTimeTimers()).isZero();
+            assertThat(restored.waitingHalves()).isZero();
+            after.snapshot(1, 1);
+            assertThat(after.numKeyedStateEntries()).as("the next checkpoint drops the paired half").isZero();
+            after.setProcessingTime(TIMEOUT.toMillis() * 2);
             assertThat(deadLetters(after)).isEmpty();
             assertThat(metrics.count("pairs")).isEqualTo(1);
         }
@@ -142,11 +180,15 @@ class PairViewsFunctionTest {
         // the restored timer still fires for a half whose partner never comes
         FlinkTestSupport.Metrics metrics2 = new FlinkTestSupport.Metrics();
         try (MockEnvironment env = environment(metrics2); var lonely = harness(env)) {
+            lonely.setProcessingTime(0);
             lonely.initializeState(snapshot);
             lonely.open();
+            lonely.setProcessingTime(TIMEOUT.toMillis() - 1);
+            assertThat(deadLetters(lonely)).as("the restored half keeps its deadline").isEmpty();
             lonely.setProcessingTime(TIMEOUT.toMillis());
             assertThat(deadLetters(lonely)).extracting(d -> d.reason, d -> d.seq)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("unpaired-timeout", 9L));
+            lonely.snapshot(1, 1);
             assertThat(lonely.numKeyedStateEntries()).isZero();
             assertThat(metrics2.count("unpairedTimeouts")).isEqualTo(1);
         }
@@ -166,8 +208,8 @@ class PairViewsFunctionTest {
             assertThat(harness.extractOutputValues()).isEmpty();
             List<String> reasons = deadLetters(harness).stream().map(d -> d.reason).toList();
             assertThat(reasons).containsExactly("mismatched-views", "bad-view-index");
+            harness.snapshot(1, 1);
             assertThat(harness.numKeyedStateEntries()).isZero();
-            assertThat(harness.numProcessingTimeTimers()).isZero();
             assertThat(metrics.count("deadLetters")).isEqualTo(2);
         }
     }

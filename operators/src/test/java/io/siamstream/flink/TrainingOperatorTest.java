@@ -63,7 +63,13 @@ class TrainingOperatorTest {
             send(h, 1);                   // batch 0 completes, then batch 1 is ready too
             assertThat(steps(h)).extracting(m -> m.step).containsExactly(1L, 2L);
             assertThat(steps(h)).extracting(m -> m.firstSeq).containsExactly(0L, 4L);
-            assertThat(h.numKeyedStateEntries()).as("pending pairs are removed once trained").isLessThanOrEqualTo(1);
+            assertThat(h.numKeyedStateEntries()).as("pairs and learner stay on the heap between checkpoints").isZero();
+            h.snapshot(1, 1);
+            long learnerEntries = h.numKeyedStateEntries();
+            send(h, 9, 8);
+            h.snapshot(2, 2);
+            assertThat(h.numKeyedStateEntries()).as("a checkpoint holds the waiting pairs (one map under the replica key)")
+                    .isEqualTo(learnerEntries + 1);
         }
     }
 
@@ -116,7 +122,39 @@ class TrainingOperatorTest {
             Map<String, Tensor> resumed = second.learnerOf(0).snapshot().tensors();
             assertThat(resumed.keySet()).isEqualTo(uninterrupted.keySet());
             for (String name : uninterrupted.keySet()) {
-                assertThat(resumed.get(name).data()).as(name).containsExactly(uninterrupted.get(name).data());
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
+            }
+        }
+    }
+
+    @Test
+    void arrivalBatchingRestoresItsPartialBatch() throws Exception {
+        long[] all = {40, 17, 3, 99, 5, 6, 70, 8, 9, 11, 12, 13};
+        List<Double> losses;
+        Map<String, Tensor> uninterrupted;
+        TrainingOperator reference = new TrainingOperator(CONFIG, false, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(reference)) {
+            h.open();
+            send(h, all);
+            losses = steps(h).stream().map(m -> m.loss).toList();
+            uninterrupted = reference.learnerOf(0).snapshot().tensors();
+        }
+        OperatorSubtaskState checkpoint;
+        try (var h = harness(new TrainingOperator(CONFIG, false, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES))) {
+            h.open();
+            send(h, 40, 17, 3, 99, 5, 6);   // one batch trained, two pairs of the next one waiting
+            checkpoint = h.snapshot(1, 1);
+        }
+        TrainingOperator second = new TrainingOperator(CONFIG, false, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(second)) {
+            h.initializeState(checkpoint);
+            h.open();
+            send(h, 70, 8, 9, 11, 12, 13);
+            assertThat(steps(h)).extracting(m -> m.firstSeq).containsExactly(5L, 9L);
+            assertThat(steps(h)).extracting(m -> m.loss).containsExactlyElementsOf(losses.subList(1, 3));
+            Map<String, Tensor> resumed = second.learnerOf(0).snapshot().tensors();
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
             }
         }
     }
