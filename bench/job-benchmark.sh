@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Throughput of the whole streaming job (replay source -> two augmentation operators -> pairing -> training operator,
+# RocksDB, MiniCluster) against the bare learner (Learner.step on the same model, batch and pre-made views), both in
+# one JVM and alternated round by round (io.siamstream.bench.JobThroughputBenchmark); with checkpoints every 10 s and
+# without; plus Flink's checkpoint statistics (duration, sync/async part of the training subtask, sizes).
+#
+# usage: bench/job-benchmark.sh [throughput|checkpoint|all]   (default: all)
+#   throughput  convnet, batch 128: job / job-ckpt (aligned) / job-ckpt-unaligned / bare, ROUNDS rounds
+#                                                                         -> bench/results/job-benchmark.md
+#   checkpoint  ResNet-18 (CIFAR, paper heads) learner state, batch CKPT_BATCH, checkpoints every 10 s
+#                                                                         -> bench/results/job-checkpoint-resnet18.md
+# Options (environment): ROUNDS (3), STEPS (100), WARMUP (10), BATCH (128), CKPT_BATCH (32), CKPT_STEPS (40),
+#   THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1, JAVA_OPTS (extra
+#   JVM flags, e.g. a JFR recording).
+# The machine is shared: every run reports the CPU share other processes used while it ran; compare ratios taken in
+# the same run only.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+WHAT="${1:-all}"
+RESULTS="$ROOT/bench/results"
+CP_FILE="$ROOT/job/target/job-benchmark.classpath"
+mkdir -p "$RESULTS"
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  mvn -q -o -B install -DskipTests -pl job -am
+  mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE"
+fi
+[[ -f "$CP_FILE" ]] || { echo "job-benchmark: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
+
+# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
+FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
+THREAD_FLAG=()
+if [[ -n "${THREADS:-}" ]]; then THREAD_FLAG=(-Dai.djl.pytorch.num_threads="$THREADS"); export OMP_NUM_THREADS="$THREADS"; fi
+
+run() {
+  # shellcheck disable=SC2086
+  java -Xmx6g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$ROOT/job/target/classes:$(cat "$CP_FILE")" \
+    io.siamstream.bench.JobThroughputBenchmark "$@"
+}
+
+if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
+  run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-10}" --steps "${STEPS:-100}" \
+      --rounds "${ROUNDS:-3}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
+      --markdown "$RESULTS/job-benchmark.md"
+fi
+if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then
+  run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 3 --steps "${CKPT_STEPS:-40}" --rounds 1 \
+      --modes job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18.md"
+fi

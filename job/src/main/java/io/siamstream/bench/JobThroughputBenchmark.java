@@ -1,0 +1,518 @@
+package io.siamstream.bench;
+
+import io.siamstream.connectors.idx.FashionMnist;
+import io.siamstream.job.JobSettings;
+import io.siamstream.job.SiamstreamJob;
+import io.siamstream.job.SiamstreamOptions;
+import io.siamstream.record.StepMetrics;
+import io.siamstream.train.Learner;
+import io.siamstream.train.ReplayTrainer;
+import io.siamstream.train.ViewBatch;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
+import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+/**
+ * Throughput of the whole streaming job against the bare learner, in one JVM, alternated round by round.
+ *
+ * <p>The job: the dataset replay source (endless, bundled Fashion-MNIST sample), the two augmentation operators,
+ * pairing by seq, the keyed training operator, RocksDB state (incremental checkpoints), on a MiniCluster started
+ * once for all runs. Its step metrics go to a sink that stamps the arrival time of every step; throughput is
+ * {@code steps x batch / (t(warmup + steps) - t(warmup))}, so start-up and the first (compiling) steps are not
+ * counted. Model updates are published only every 10^9 steps, so no evaluation runs during the measurement.
+ *
+ * <p>The peer: {@link Learner#step} on the same configuration (model, batch, seed, engine threads), fed the same
+ * batches, made beforehand with {@link ReplayTrainer#batch} (views computed before timing), on the main thread.
+ *
+ * <p>Each round runs, in this order, the modes given ({@code job} without checkpoints, {@code job-ckpt} with a
+ * checkpoint every {@code --checkpoint-interval}, {@code bare}); the summary reports medians over the rounds and
+ * the median of the per-round ratios. For checkpointed runs it reports every checkpoint completed during the
+ * measurement from Flink's own checkpoint statistics (the JobMaster's {@code CheckpointStatsSnapshot}): end-to-end
+ * duration, the training subtask's synchronous part (which blocks training: the learner is written into RocksDB
+ * then) and asynchronous part, the full state size and the incrementally uploaded size.
+ *
+ * <p>Every run also reports the CPU share other processes used while it ran (from /proc/stat minus this JVM's own
+ * CPU time): on a shared machine that is what makes numbers noisy.
+ *
+ * <p>Usage: {@code JobThroughputBenchmark [--model convnet|resnet18] [--batch 128] [--warmup 10] [--steps 100]
+ * [--rounds 3] [--modes job,job-ckpt,job-ckpt-unaligned,bare,bare-main] [--checkpoint-interval 10s] [--parallelism 2]
+ * [--managed-memory 1g] [--flink-conf key=value,key=value] [--markdown FILE]}; the last two go into the
+ * MiniCluster's configuration.
+ * {@code resnet18} is the CIFAR ResNet-18 with the paper's 2048-wide heads, on the job's 1 x 28 x 28 views.
+ */
+public final class JobThroughputBenchmark {
+
+    private JobThroughputBenchmark() {}
+
+    /** Arrival time (System.nanoTime) and in-learner step time of every step, by run name; the MiniCluster shares this JVM. */
+    static final Map<String, Map<Long, long[]>> CLOCKS = new ConcurrentHashMap<>();
+
+    private record Options(String model, int batch, int warmup, int steps, int rounds, List<String> modes,
+                           Duration checkpointInterval, int parallelism, Path markdown, String managedMemory,
+                           String flinkConf, int viewParallelism) {
+
+        static Options parse(String[] args) {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("model", "convnet");
+            m.put("batch", "128");
+            m.put("warmup", "10");
+            m.put("steps", "100");
+            m.put("rounds", "3");
+            m.put("modes", "job,job-ckpt,bare");
+            m.put("checkpoint-interval", "10s");
+            m.put("parallelism", "2");
+            m.put("markdown", "");
+            m.put("managed-memory", "");
+            m.put("flink-conf", "");
+            m.put("view-parallelism", "1");
+            for (int i = 0; i < args.length; i += 2) {
+                String key = args[i].replaceFirst("^--", "");
+                if (!m.containsKey(key) || i + 1 >= args.length) {
+                    throw new IllegalArgumentException("unknown option or missing value: " + args[i]
+                            + "; options: " + m.keySet());
+                }
+                m.put(key, args[i + 1]);
+            }
+            List<String> modes = List.of(m.get("modes").split(","));
+            for (String mode : modes) {
+                if (!List.of("job", "job-ckpt", "job-ckpt-unaligned", "bare", "bare-main").contains(mode)) {
+                    throw new IllegalArgumentException("--modes: '" + mode
+                            + "' is not allowed; allowed: job, job-ckpt, job-ckpt-unaligned, bare, bare-main");
+                }
+            }
+            if (!List.of("convnet", "resnet18").contains(m.get("model"))) {
+                throw new IllegalArgumentException("--model: '" + m.get("model") + "'; allowed: convnet, resnet18");
+            }
+            String interval = m.get("checkpoint-interval").trim();
+            Duration d = interval.endsWith("ms") ? Duration.ofMillis(Long.parseLong(interval.replace("ms", "")))
+                    : Duration.ofSeconds(Long.parseLong(interval.replace("s", "")));
+            return new Options(m.get("model"), Integer.parseInt(m.get("batch")), Integer.parseInt(m.get("warmup")),
+                    Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("rounds")), modes, d,
+                    Integer.parseInt(m.get("parallelism")), m.get("markdown").isEmpty() ? null : Path.of(m.get("markdown")),
+                    m.get("managed-memory"), m.get("flink-conf"), Integer.parseInt(m.get("view-parallelism")));
+        }
+    }
+
+    /** One checkpoint, as Flink's statistics report it. */
+    private record Checkpoint(long id, long endToEndMs, long trainSyncMs, long trainAsyncMs, long stateBytes,
+                              long checkpointedBytes, long trainStateBytes) {}
+
+    /** One timed run. */
+    private record Run(String mode, int round, double pairsPerSecond, double medianStepMs, double learnerShare,
+                       double foreignLoad, double cpuMsPerStep, List<Checkpoint> checkpoints) {}
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        Configuration conf = new Configuration();
+        conf.set(SiamstreamOptions.ENCODER, o.model().equals("convnet") ? "convnet" : "resnet18_cifar");
+        conf.set(SiamstreamOptions.BATCH_SIZE, o.batch());
+        conf.set(SiamstreamOptions.EPOCHS, 0L);                         // endless: each run is cancelled when measured
+        conf.set(SiamstreamOptions.PUBLISH_EVERY, 1_000_000_000);      // no evaluation inside the measurement
+        conf.set(SiamstreamOptions.SCHEDULE_STEPS, 1_000_000L);
+        conf.set(SiamstreamOptions.DEVICE, "cpu");
+        conf.set(SiamstreamOptions.VIEW1_PARALLELISM, o.viewParallelism());
+        conf.set(SiamstreamOptions.VIEW2_PARALLELISM, o.viewParallelism());
+        JobSettings settings = JobSettings.from(conf);
+        int total = o.warmup() + o.steps();
+
+        System.err.printf(Locale.ROOT, "job-benchmark: %s, batch %d, %d warm-up + %d timed steps, %d round(s) of %s,"
+                        + " checkpoint interval %s, parallelism %d (augmentation %d), %d cores%n", o.model(), o.batch(),
+                o.warmup(), o.steps(), o.rounds(), o.modes(), o.checkpointInterval(), o.parallelism(), o.viewParallelism(),
+                Runtime.getRuntime().availableProcessors());
+
+        List<ViewBatch> batches = new ArrayList<>();
+        if (o.modes().contains("bare") || o.modes().contains("bare-main")) {
+            try (Learner maker = Learner.create(settings.learner())) {
+                ReplayTrainer replay = new ReplayTrainer(maker, FashionMnist.sample(FashionMnist.Split.TRAIN).asImages(),
+                        settings.policy(), settings.policy(), settings.seed());
+                for (int i = 0; i < total; i++) {
+                    batches.add(replay.batch(i));
+                }
+            }
+        }
+
+        Path checkpoints = Files.createTempDirectory("siamstream-job-bench");
+        List<Run> runs = new ArrayList<>();
+        try (MiniCluster cluster = startCluster(checkpoints, o.managedMemory(), o.flinkConf())) {
+            for (int round = 1; round <= o.rounds(); round++) {
+                for (String mode : o.modes()) {
+                    Run run = mode.startsWith("bare")
+                            ? bare(settings, batches, o, round, mode)
+                            : job(cluster, settings, o, round, mode);
+                    runs.add(run);
+                    System.err.printf(Locale.ROOT, "job-benchmark: round %d %-8s %8.1f pairs/s, median step %.1f ms,"
+                                    + " learner busy %.0f%%, JVM CPU %.0f ms/step, other processes %.0f%%%s%n", round, mode,
+                            run.pairsPerSecond(), run.medianStepMs(), 100 * run.learnerShare(), run.cpuMsPerStep(),
+                            100 * run.foreignLoad(),
+                            run.checkpoints().isEmpty() ? "" : ", " + run.checkpoints().size() + " checkpoint(s)");
+                }
+            }
+        }
+        deleteRecursively(checkpoints);
+        String report = report(o, runs);
+        System.out.println(report);
+        if (o.markdown() != null) {
+            Files.createDirectories(o.markdown().toAbsolutePath().getParent());
+            Files.writeString(o.markdown(), report);
+        }
+        System.exit(0); // RocksDB and Flink leave non-daemon threads behind
+    }
+
+    private static MiniCluster startCluster(Path checkpoints, String managedMemory, String flinkConf)
+            throws Exception {
+        Configuration conf = new Configuration();
+        for (String pair : flinkConf.split(",")) {
+            if (!pair.isBlank()) {
+                String[] kv = pair.split("=", 2);
+                conf.setString(kv[0].trim(), kv[1].trim());
+            }
+        }
+        if (!managedMemory.isEmpty()) {
+            conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, org.apache.flink.configuration.MemorySize.parse(managedMemory));
+        }
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, 4);
+        conf.set(RestOptions.BIND_PORT, "0");
+        conf.setString("pipeline.generic-types", "false");
+        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
+        cluster.start();
+        return cluster;
+    }
+
+    private static Run job(MiniCluster cluster, JobSettings settings, Options o, int round, String mode)
+            throws Exception {
+        boolean checkpointed = mode.startsWith("job-ckpt");
+        String name = mode + "-" + round;
+        Map<Long, long[]> clock = new ConcurrentHashMap<>();
+        CLOCKS.put(name, clock);
+
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.setString("pipeline.generic-types", "false");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(o.parallelism());
+        env.getConfig().disableGenericTypes();
+        if (checkpointed) {
+            env.enableCheckpointing(o.checkpointInterval().toMillis());
+            env.getCheckpointConfig().enableUnalignedCheckpoints(mode.endsWith("unaligned"));
+        }
+        SiamstreamJob.Streams streams = SiamstreamJob.build(settings, SiamstreamJob.replaySource(env, settings));
+        streams.steps().sinkTo(new StepClock(name)).name("step-clock").setParallelism(1);
+        streams.reports().sinkTo(new DiscardingSink<>()).name("discard-reports").setParallelism(1);
+        streams.deadLetters().sinkTo(new DiscardingSink<>()).name("discard-dead-letters").setParallelism(1);
+        JobGraph graph = env.getStreamGraph().getJobGraph();
+        JobID id = cluster.submitJob(graph).get().getJobID();
+
+        int total = o.warmup() + o.steps();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        Load load = null;
+        while (!clock.containsKey((long) total)) {
+            if (load == null && clock.containsKey((long) o.warmup())) {
+                load = Load.start();
+            }
+            JobStatus status = cluster.getJobStatus(id).get();
+            if (status.isGloballyTerminalState() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + ": job is " + status + " after " + clock.size() + " steps");
+            }
+            Thread.sleep(20);
+        }
+        double foreign = load == null ? Double.NaN : load.foreignShare();
+        double cpuMs = load == null ? Double.NaN : load.ownCpuMillis() / o.steps();
+        long t0 = clock.get((long) o.warmup())[0];
+        long t1 = clock.get((long) total)[0];
+        List<Checkpoint> stats = checkpointed ? checkpoints(cluster.getExecutionGraph(id).get(), graph, t0, t1) : List.of();
+        cluster.cancelJob(id).get();
+        while (!cluster.getJobStatus(id).get().isGloballyTerminalState()) {
+            Thread.sleep(50);
+        }
+        double[] stepMs = new double[o.steps()];
+        double learnerMs = 0;
+        for (int s = o.warmup() + 1; s <= total; s++) {
+            stepMs[s - o.warmup() - 1] = clock.get((long) s)[1] / 1e3;
+            learnerMs += stepMs[s - o.warmup() - 1];
+        }
+        double seconds = (t1 - t0) / 1e9;
+        CLOCKS.remove(name);
+        return new Run(mode, round, (double) o.steps() * o.batch() / seconds,
+                median(stepMs), learnerMs / 1e3 / seconds, foreign, cpuMs, stats);
+    }
+
+    /**
+     * The bare learner, on a thread of its own like a Flink task thread ({@code bare}), or on the JVM's main thread
+     * ({@code bare-main}; on this machine, under load from other processes, a step on the main thread took up to 4x
+     * longer than the same step on any other thread, with 5x the user CPU time on the calling thread).
+     */
+    private static Run bare(JobSettings settings, List<ViewBatch> batches, Options o, int round, String mode)
+            throws InterruptedException {
+        if (mode.equals("bare-main")) {
+            return timeBare(settings, batches, o, round, "bare-main");
+        }
+        Run[] result = new Run[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread thread = new Thread(() -> {
+            try {
+                result[0] = timeBare(settings, batches, o, round, "bare");
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "bare-learner");
+        thread.start();
+        thread.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return result[0];
+    }
+
+    private static Run timeBare(JobSettings settings, List<ViewBatch> batches, Options o, int round, String mode) {
+        try (Learner learner = Learner.create(settings.learner())) {
+            double[] stepMs = new double[o.steps()];
+            Load load = null;
+            long t0 = 0;
+            for (int i = 0; i < batches.size(); i++) {
+                if (i == o.warmup()) {
+                    load = Load.start();
+                    t0 = System.nanoTime();
+                }
+                long s0 = System.nanoTime();
+                learner.step(batches.get(i));
+                if (i >= o.warmup()) {
+                    stepMs[i - o.warmup()] = (System.nanoTime() - s0) / 1e6;
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new Run(mode, round, (double) o.steps() * o.batch() / seconds, median(stepMs), 1.0,
+                    load.foreignShare(), load.ownCpuMillis() / o.steps(), List.of());
+        }
+    }
+
+    /** The checkpoints triggered inside [t0, t1] (nanoTime of the measurement window, mapped to wall-clock time). */
+    private static List<Checkpoint> checkpoints(AccessExecutionGraph graph, JobGraph jobGraph, long t0, long t1) {
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
+        long from = nowMillis - (nowNanos - t0) / 1_000_000;
+        long to = nowMillis - (nowNanos - t1) / 1_000_000;
+        JobVertex train = null;
+        for (JobVertex v : jobGraph.getVertices()) {
+            if (v.getName().startsWith("train")) {
+                train = v;
+            }
+        }
+        List<Checkpoint> out = new ArrayList<>();
+        for (AbstractCheckpointStats c : graph.getCheckpointStatsSnapshot().getHistory().getCheckpoints()) {
+            if (!(c instanceof CompletedCheckpointStats done) || c.getTriggerTimestamp() < from
+                    || c.getTriggerTimestamp() > to) {
+                continue;
+            }
+            long sync = -1;
+            long async = -1;
+            long trainBytes = -1;
+            TaskStateStats task = train == null ? null : done.getTaskStateStats(train.getID());
+            if (task != null) {
+                for (SubtaskStateStats s : task.getSubtaskStats()) {
+                    if (s != null) {
+                        sync = Math.max(sync, s.getSyncCheckpointDuration());
+                        async = Math.max(async, s.getAsyncCheckpointDuration());
+                    }
+                }
+                trainBytes = task.getStateSize();
+            }
+            out.add(new Checkpoint(done.getCheckpointId(), done.getEndToEndDuration(), sync, async,
+                    done.getStateSize(), done.getCheckpointedSize(), trainBytes));
+        }
+        out.sort((a, b) -> Long.compare(a.id(), b.id()));
+        return out;
+    }
+
+    private static String report(Options o, List<Run> runs) {
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run,"
+                        + " %d round(s) of %s; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
+                        + " checkpoint interval %s in job-ckpt runs%n%n",
+                java.time.Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
+                Runtime.getRuntime().availableProcessors(), o.model(), o.batch(), o.warmup(), o.steps(), o.rounds(),
+                String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(), o.checkpointInterval()));
+        md.append("| round | run | pairs/s | median learner step ms | learner busy | JVM CPU ms per step"
+                + " | other processes' CPU | checkpoints |\n");
+        md.append("|---|---|---|---|---|---|---|---|\n");
+        for (Run r : runs) {
+            md.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.0f%% | %.0f | %.0f%% | %s |%n", r.round(),
+                    r.mode(), r.pairsPerSecond(), r.medianStepMs(), 100 * r.learnerShare(), r.cpuMsPerStep(),
+                    100 * r.foreignLoad(),
+                    r.mode().startsWith("job-ckpt") ? String.valueOf(r.checkpoints().size()) : ""));
+        }
+        md.append('\n');
+        Map<String, Double> medians = new LinkedHashMap<>();
+        for (String mode : o.modes()) {
+            medians.put(mode, median(runs.stream().filter(r -> r.mode().equals(mode))
+                    .mapToDouble(Run::pairsPerSecond).toArray()));
+        }
+        md.append("| summary (median over rounds) | pairs/s |\n|---|---|\n");
+        medians.forEach((mode, v) -> md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", mode, v)));
+        for (String mode : List.of("job", "job-ckpt", "job-ckpt-unaligned")) {
+            if (medians.containsKey(mode) && medians.containsKey("bare")) {
+                md.append(String.format(Locale.ROOT, "| %s / bare: median of per-round ratios (min - max) | %s |%n",
+                        mode, ratios(runs, mode, "bare")));
+            }
+        }
+        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned")) {
+            if (medians.containsKey("job") && medians.containsKey(mode)) {
+                md.append(String.format(Locale.ROOT, "| %s / job: median of per-round ratios (min - max) | %s |%n",
+                        mode, ratios(runs, mode, "job")));
+            }
+        }
+        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned")) {
+            List<Checkpoint> all = runs.stream().filter(r -> r.mode().equals(mode))
+                    .flatMap(r -> r.checkpoints().stream()).toList();
+            if (all.isEmpty()) {
+                continue;
+            }
+            md.append(String.format(Locale.ROOT, "%n%s: checkpoints completed inside the timed windows (%d), from"
+                    + " Flink's checkpoint statistics; sync/async = the training subtask's synchronous part (the learner"
+                    + " is written into RocksDB; training waits) and asynchronous part (files uploaded):%n%n", mode,
+                    all.size()));
+            md.append("| | median | min | max |\n|---|---|---|---|\n");
+            row(md, "end-to-end duration ms", all.stream().mapToDouble(Checkpoint::endToEndMs).toArray(), "%.0f");
+            row(md, "train sync ms", all.stream().mapToDouble(Checkpoint::trainSyncMs).toArray(), "%.0f");
+            row(md, "train async ms", all.stream().mapToDouble(Checkpoint::trainAsyncMs).toArray(), "%.0f");
+            row(md, "full state MB (whole job)", all.stream().mapToDouble(c -> c.stateBytes() / 1e6).toArray(), "%.1f");
+            row(md, "training operator state MB", all.stream().mapToDouble(c -> c.trainStateBytes() / 1e6).toArray(), "%.1f");
+            row(md, "checkpointed (uploaded, incremental) MB", all.stream()
+                    .mapToDouble(c -> c.checkpointedBytes() / 1e6).toArray(), "%.1f");
+        }
+        return md.toString();
+    }
+
+    private static String ratios(List<Run> runs, String over, String under) {
+        List<Double> r = new ArrayList<>();
+        for (int round = 1; ; round++) {
+            int n = round;
+            var a = runs.stream().filter(x -> x.round() == n && x.mode().equals(over)).findFirst();
+            var b = runs.stream().filter(x -> x.round() == n && x.mode().equals(under)).findFirst();
+            if (a.isEmpty() || b.isEmpty()) {
+                break;
+            }
+            r.add(a.get().pairsPerSecond() / b.get().pairsPerSecond());
+        }
+        double[] v = r.stream().mapToDouble(Double::doubleValue).toArray();
+        return String.format(Locale.ROOT, "**%.3f** (%.3f - %.3f)", median(v),
+                Arrays.stream(v).min().orElse(Double.NaN), Arrays.stream(v).max().orElse(Double.NaN));
+    }
+
+    private static void row(StringBuilder md, String label, double[] v, String fmt) {
+        md.append(String.format(Locale.ROOT, "| %s | " + fmt + " | " + fmt + " | " + fmt + " |%n", label, median(v),
+                Arrays.stream(v).min().orElse(Double.NaN), Arrays.stream(v).max().orElse(Double.NaN)));
+    }
+
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** The CPU share other processes use while a run goes on (/proc/stat busy time minus this JVM's CPU time). */
+    private record Load(long wall0, double busy0, long own0) {
+        static Load start() {
+            return new Load(System.nanoTime(), busySeconds(), ownCpuNanos());
+        }
+
+        /** CPU time this JVM used since the start (all its threads, the engine's native ones included). */
+        double ownCpuMillis() {
+            return (ownCpuNanos() - own0) / 1e6;
+        }
+
+        double foreignShare() {
+            double wall = (System.nanoTime() - wall0) / 1e9;
+            double busy = busySeconds() - busy0;
+            double own = (ownCpuNanos() - own0) / 1e9;
+            return Math.max(0, busy - own) / (wall * Runtime.getRuntime().availableProcessors());
+        }
+
+        private static long ownCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        }
+
+        private static double busySeconds() {
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long sum = 0;
+                for (int i = 1; i <= 8; i++) {
+                    sum += Long.parseLong(f[i]);
+                }
+                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                return (sum - idle) / 100.0; // USER_HZ is 100 on Linux
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }
+    }
+
+    /** Records when each step's metrics arrive, and the learner's own step time, under a run name. */
+    private record StepClock(String name) implements Sink<StepMetrics> {
+        @Override
+        @SuppressWarnings("deprecation")
+        public SinkWriter<StepMetrics> createWriter(InitContext context) {
+            return new SinkWriter<>() {
+                @Override
+                public void write(StepMetrics m, Context ctx) {
+                    Map<Long, long[]> clock = CLOCKS.get(name);
+                    if (clock != null) {
+                        clock.put(m.step, new long[] {System.nanoTime(), Math.round(m.stepMillis * 1e3)});
+                    }
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
