@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.siamstream.record.JsonNumber;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -182,8 +183,9 @@ public final class LearnerDemo {
             long start = System.nanoTime();
             double[] knnLatest = {knnRandom};
             StepResult last = trainer.train(settings.steps(), r -> {
-                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%.6f,\"collapse_z\":%.6f,\"collapse_p\":%.6f,\"lr\":%.6g,\"ms\":%.1f,\"skipped\":%s}%n",
-                        r.step(), r.loss(), r.collapseStd(), r.outputCollapseStd(), r.lr(), r.millis(), r.skipped());
+                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%s,\"collapse_z\":%s,\"collapse_p\":%s,\"lr\":%s,\"ms\":%.1f,\"skipped\":%s}%n",
+                        r.step(), JsonNumber.of(r.loss(), "%.6f"), JsonNumber.of(r.collapseStd(), "%.6f"),
+                        JsonNumber.of(r.outputCollapseStd(), "%.6f"), JsonNumber.of(r.lr(), "%.6g"), r.millis(), r.skipped());
                 boolean eval = settings.evalEvery() > 0 && r.step() % settings.evalEvery() == 0;
                 if (eval) {
                     knnLatest[0] = knn(learner, evaluation);

@@ -17,9 +17,9 @@ public class EvalReport {
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT,
-                "{\"version\":%d,\"knn_top1\":%.4f,\"linear_top1\":%s,\"collapse\":%.6f,\"collapse_ref\":%.6f,"
+                "{\"version\":%d,\"knn_top1\":%s,\"linear_top1\":%s,\"collapse\":%s,\"collapse_ref\":%s,"
                         + "\"eval_ms\":%.1f,\"wall_time_ms\":%d}",
-                version, knnTop1, Double.isNaN(linearTop1) ? "null" : String.format(java.util.Locale.ROOT, "%.4f", linearTop1),
-                collapse, collapseReference, evalMillis, wallTimeMillis);
+                version, JsonNumber.of(knnTop1, "%.4f"), JsonNumber.of(linearTop1, "%.4f"),
+                JsonNumber.of(collapse, "%.6f"), JsonNumber.of(collapseReference, "%.6f"), evalMillis, wallTimeMillis);
     }
 }

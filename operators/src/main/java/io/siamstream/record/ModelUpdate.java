@@ -24,11 +24,6 @@ public class ModelUpdate {
                 "{\"replica\":%d,\"version\":%d,\"fingerprint\":%s,\"encoder_bytes\":%d,\"loss\":%s,\"collapse\":%s,"
                         + "\"wall_time_ms\":%d}",
                 replica, version, DeadLetter.quote(fingerprint), encoderState == null ? 0 : encoderState.length,
-                number(loss), number(collapse), wallTimeMillis);
-    }
-
-    /** JSON has no NaN or infinity: those are null. */
-    private static String number(double v) {
-        return Double.isFinite(v) ? String.format(java.util.Locale.ROOT, "%.6f", v) : "null";
+                JsonNumber.of(loss, "%.6f"), JsonNumber.of(collapse, "%.6f"), wallTimeMillis);
     }
 }

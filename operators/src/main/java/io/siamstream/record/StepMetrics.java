@@ -17,12 +17,14 @@ public class StepMetrics {
 
     public StepMetrics() {}
 
+    /** The step as one JSON object; a skipped step's non-finite loss (and any other non-finite number) is null. */
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT,
-                "{\"replica\":%d,\"step\":%d,\"loss\":%.6f,\"skipped\":%s,\"collapse_z\":%.6f,\"collapse_p\":%.6f,"
-                        + "\"collapse_ref\":%.6f,\"lr\":%.6g,\"step_ms\":%.2f,\"pairs_per_s\":%.1f,\"first_seq\":%d}",
-                replica, step, loss, skipped, collapse, outputCollapse, collapseReference, lr, stepMillis,
-                pairsPerSecond, firstSeq);
+                "{\"replica\":%d,\"step\":%d,\"loss\":%s,\"skipped\":%s,\"collapse_z\":%s,\"collapse_p\":%s,"
+                        + "\"collapse_ref\":%s,\"lr\":%s,\"step_ms\":%.2f,\"pairs_per_s\":%s,\"first_seq\":%d}",
+                replica, step, JsonNumber.of(loss, "%.6f"), skipped, JsonNumber.of(collapse, "%.6f"),
+                JsonNumber.of(outputCollapse, "%.6f"), JsonNumber.of(collapseReference, "%.6f"),
+                JsonNumber.of(lr, "%.6g"), stepMillis, JsonNumber.of(pairsPerSecond, "%.1f"), firstSeq);
     }
 }

@@ -55,7 +55,7 @@ class StreamingJobTest {
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
 
-    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|NaN)");
+    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|null)");
 
     private static Configuration settings(Path out, long epochs, int batch, int publishEvery, long scheduleSteps) {
         Configuration conf = new Configuration();

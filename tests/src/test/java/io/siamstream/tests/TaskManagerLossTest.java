@@ -70,7 +70,7 @@ class TaskManagerLossTest {
     /** The first 1,280 records of the replay (80 batches): enough steps to fail in the middle, quickly. */
     private static final long RECORDS = 1280;
     private static final long STEPS = RECORDS / BATCH;
-    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|NaN)");
+    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|null)");
 
     /** Keeps the records with seq below a bound: a short, deterministic prefix of the replay. */
     private static final class FirstRecords implements FilterFunction<ImageRecord> {
