@@ -16,9 +16,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -41,7 +41,7 @@ import org.apache.flink.util.OutputTag;
  * <p>State. The learner and the waiting pairs live on the heap while the job runs and are written to keyed state
  * only when a checkpoint is taken ({@link #snapshotState}, which runs before the keyed backend is snapshotted, so
  * they land in the same checkpoint): the learner one entry per tensor (see {@link KeyedLearnerState}), the waiting
- * pairs in the MapState {@code pending-pairs} (seq, or arrival index, to pair). On restore both are rebuilt from
+ * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order. On restore both are rebuilt from
  * it. The checkpoint holds exactly what per-record state updates would have held at the barrier, without a
  * RocksDB write and read of every ~6 KB pair: profiled, those writes (RocksDB's memtables under Flink's managed
  * memory budget flush and stall all the time) cost the training thread about half as much time as the steps.
@@ -68,7 +68,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     /** The waiting pairs of every replica, checkpointed in {@code pendingState}. */
     private transient Map<Integer, Pending> pending;
-    private transient MapState<Long, ViewPair> pendingState;
+    private transient ListState<ViewPair> pendingState;
     private transient KeyedLearnerState learnerState;
     private transient Map<Integer, Learner> learners;
     private transient boolean copyInput;
@@ -94,8 +94,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     @Override
     public void open() throws Exception {
         super.open();
-        pendingState = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("pending-pairs", Types.LONG, TypeInformation.of(ViewPair.class)));
+        pendingState = getRuntimeContext().getListState(
+                new ListStateDescriptor<>("pending-pairs", TypeInformation.of(ViewPair.class)));
         learnerState = new KeyedLearnerState(
                 getRuntimeContext().getMapState(new MapStateDescriptor<>("learner-tensors", Types.STRING,
                         PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)),
@@ -127,15 +127,6 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         try (var stream = getKeyedStateBackend().getKeys("pending-pairs", VoidNamespace.INSTANCE)) {
             stream.forEach(keys::add);
         }
-        if (keys.isEmpty()) {
-            return;
-        }
-        // checkpoints of earlier versions also kept the batch fill and the arrival count in state: both follow from
-        // the pending pairs, so they are dropped here
-        MapState<Long, Integer> legacyFill = getRuntimeContext().getMapState(
-                new MapStateDescriptor<>("batch-fill", Types.LONG, Types.INT));
-        ValueState<Long> legacyArrivals = getRuntimeContext().getState(
-                new ValueStateDescriptor<>("arrivals", Types.LONG));
         for (Object key : keys) {
             setCurrentKey(key);
             int replica = (Integer) key;
@@ -144,11 +135,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
                 learners.put(replica, Learner.restore(config, state));
             }
             Pending waiting = pending(replica);
-            for (Map.Entry<Long, ViewPair> entry : pendingState.entries()) {
-                waiting.add(entry.getKey(), entry.getValue(), config.batchSize(), sequenceBatching);
+            Iterable<ViewPair> restored = pendingState.get();
+            long arrival = 0;
+            for (ViewPair pair : restored == null ? List.<ViewPair>of() : restored) {
+                waiting.add(sequenceBatching ? pair.seq : arrival++, pair, config.batchSize(), sequenceBatching);
             }
-            legacyFill.clear();
-            legacyArrivals.clear();
         }
     }
 
@@ -216,6 +207,17 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private static final class Pending {
         final Map<Long, ViewPair> pairs = new HashMap<>();
         final Map<Long, Integer> fill = new HashMap<>();
+
+        /** The waiting pairs by seq, or in arrival order: the order a restore adds them back in. */
+        List<ViewPair> inOrder() {
+            List<Long> keys = new ArrayList<>(pairs.keySet());
+            keys.sort(null);
+            List<ViewPair> out = new ArrayList<>(keys.size());
+            for (Long key : keys) {
+                out.add(pairs.get(key));
+            }
+            return out;
+        }
 
         void add(long key, ViewPair pair, int batch, boolean bySeq) {
             pairs.put(key, pair);
@@ -286,11 +288,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         for (Map.Entry<Integer, Learner> entry : learners.entrySet()) {
             setCurrentKey(entry.getKey());
             learnerState.write(entry.getValue().snapshot());
-            pendingState.clear();
             Pending waiting = pending.get(entry.getKey());
-            if (waiting != null && !waiting.pairs.isEmpty()) {
-                pendingState.putAll(waiting.pairs);
-            }
+            pendingState.update(waiting == null ? List.of() : waiting.inOrder());
         }
     }
 
