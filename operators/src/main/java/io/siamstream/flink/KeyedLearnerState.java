@@ -3,9 +3,13 @@ package io.siamstream.flink;
 import io.siamstream.train.LearnerState;
 import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 
@@ -26,8 +30,17 @@ final class KeyedLearnerState {
         this.maxChunkBytes = maxChunkBytes;
     }
 
+    /**
+     * Replaces the stored state. Entries are overwritten in place; only those the previous index names and this state
+     * does not (a tensor gone, or fewer chunks after the chunk size changed) are removed. A {@code clear()} would
+     * instead iterate, and so read back, every stored value first: for ResNet-18 with momentum, 185 MB per checkpoint.
+     */
     void write(LearnerState state) throws Exception {
-        tensors.clear();
+        Set<String> stale = new HashSet<>();
+        byte[] previous = index.value();
+        if (previous != null) {
+            stale.addAll(entryNames(LearnerStateCodec.decodeIndex(previous).chunks()));
+        }
         Map<String, Integer> chunks = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
             byte[] bytes = LearnerStateCodec.encodeTensor(entry.getValue());
@@ -39,7 +52,31 @@ final class KeyedLearnerState {
             }
             chunks.put(entry.getKey(), count);
         }
+        stale.removeAll(entryNames(chunks));
+        for (String name : stale) {
+            tensors.remove(name);
+        }
         index.update(LearnerStateCodec.encodeIndex(state, chunks));
+    }
+
+    /** The MapState keys of tensors with these chunk counts: {@code name#0 .. name#(count - 1)}. */
+    private static List<String> entryNames(Map<String, Integer> chunks) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, Integer> entry : chunks.entrySet()) {
+            for (int k = 0; k < entry.getValue(); k++) {
+                names.add(entry.getKey() + "#" + k);
+            }
+        }
+        return names;
+    }
+
+    /** The keys of the tensor entries stored for the current key (tests). */
+    List<String> storedEntries() throws Exception {
+        List<String> names = new ArrayList<>();
+        for (String name : tensors.keys()) {
+            names.add(name);
+        }
+        return names;
     }
 
     /** The stored state, or null when this key has none. */

@@ -308,6 +308,12 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         return learners.get(replica);
     }
 
+    /** The learner-state entries stored in keyed state for a replica (tests). */
+    List<String> storedLearnerEntries(int replica) throws Exception {
+        setCurrentKey(replica);
+        return learnerState.storedEntries();
+    }
+
     @Override
     public void close() throws Exception {
         if (learners != null) {

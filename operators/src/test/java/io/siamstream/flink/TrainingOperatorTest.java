@@ -128,6 +128,52 @@ class TrainingOperatorTest {
     }
 
     @Test
+    void aRestoreWithAnotherChunkSizeContinuesAndLeavesNoStaleChunks() throws Exception {
+        long[] all = new long[3 * BATCH];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        Map<String, Tensor> uninterrupted;
+        TrainingOperator reference = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(reference)) {
+            h.open();
+            send(h, all);
+            uninterrupted = reference.learnerOf(0).snapshot().tensors();
+        }
+
+        OperatorSubtaskState small;
+        TrainingOperator first = new TrainingOperator(CONFIG, true, 100, 4096);
+        try (var h = harness(first)) {
+            h.open();
+            send(h, 0, 1, 2, 3);
+            small = h.snapshot(1, 1);
+            assertThat(first.storedLearnerEntries(0)).as("4 KB chunks cut the big tensors").anyMatch(n -> n.endsWith("#1"));
+        }
+        OperatorSubtaskState large;
+        TrainingOperator second = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(second)) {
+            h.initializeState(small);
+            h.open();
+            send(h, 4, 5, 6, 7);
+            large = h.snapshot(2, 2);
+            List<String> entries = second.storedLearnerEntries(0);
+            assertThat(entries).as("one entry per tensor, the 4 KB chunks removed").allMatch(n -> n.endsWith("#0"));
+            assertThat(entries).hasSize(uninterrupted.size());
+        }
+        TrainingOperator third = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(third)) {
+            h.initializeState(large);
+            h.open();
+            assertThat(third.learnerOf(0).steps()).isEqualTo(2);
+            send(h, 8, 9, 10, 11);
+            Map<String, Tensor> resumed = third.learnerOf(0).snapshot().tensors();
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
+            }
+        }
+    }
+
+    @Test
     void arrivalBatchingRestoresItsPartialBatch() throws Exception {
         long[] all = {40, 17, 3, 99, 5, 6, 70, 8, 9, 11, 12, 13};
         List<Double> losses;
