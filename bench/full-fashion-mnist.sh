@@ -10,20 +10,18 @@
 # Options (environment):
 #   DATA            the Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist, Debian's
 #                   dataset-fashion-mnist)
-#   EPOCHS (6)      epochs of the train stream; steps = EPOCHS x 60000 / BATCH (an incomplete last batch is unused)
+#   EPOCHS (8)      epochs of the train stream; steps = EPOCHS x 60000 / BATCH (an incomplete last batch is unused)
 #   BATCH (128)     view pairs per step
 #   BASE_LR (0.5)   lr = BASE_LR x BATCH / 256
 #   SCHEDULE_STEPS  length of the cosine schedule (default: the run's steps, so the lr decays to 0 at the end)
-#   PUBLISH_EVERY (250)  steps between evaluations (each one embeds 70,000 images: about a minute of CPU)
+#   PUBLISH_EVERY (500)  steps between evaluations (each one embeds 70,000 images: about a minute of CPU)
 #   LINEAR_EVERY (0)     linear probe every N evaluations (0: never; it is slow on 60,000 x 256 features)
 #   THREADS (1)     PyTorch intra-op threads (1 interop thread); 1 is faster than 2 on a busy 2-core machine
 #   NICE (10)       niceness of the JVMs
 #   OUT             output folder (default out/full-fashion-mnist): baseline.txt, job.log (every line time-stamped
 #                   with the seconds since the job started), steps/, reports/ (JSON lines), checkpoints/
 #   SKIP_BUILD=1    use the last build
-#   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo). Its evaluation once kept every
-#                   512-image chunk of the 60,000-image bank alive in one native scope (OOM-killed past 21 GB here);
-#                   FrozenEncoder.embed and Learner.embed now close a scope per chunk.
+#   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo)
 # Needs: mvn install of the project (done here unless SKIP_BUILD=1). The job's jars are copied to OUT/lib first, so a
 # rebuild during the (long) run does not change the code under it.
 set -euo pipefail
@@ -31,12 +29,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 WHAT="${1:-all}"
 DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
-EPOCHS="${EPOCHS:-6}"
+EPOCHS="${EPOCHS:-8}"
 BATCH="${BATCH:-128}"
 BASE_LR="${BASE_LR:-0.5}"
 STEPS=$(( EPOCHS * 60000 / BATCH ))
 SCHEDULE_STEPS="${SCHEDULE_STEPS:-$STEPS}"
-PUBLISH_EVERY="${PUBLISH_EVERY:-250}"
+PUBLISH_EVERY="${PUBLISH_EVERY:-500}"
 LINEAR_EVERY="${LINEAR_EVERY:-0}"
 THREADS="${THREADS:-1}"
 NICE="${NICE:-10}"
