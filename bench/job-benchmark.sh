@@ -11,7 +11,9 @@
 #                                                                         -> bench/results/job-checkpoint-resnet18.md
 # Options (environment): ROUNDS (3), STEPS (100), WARMUP (10), BATCH (128), CKPT_BATCH (32), CKPT_STEPS (40),
 #   THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1, JAVA_OPTS (extra
-#   JVM flags, e.g. a JFR recording).
+#   JVM flags, e.g. a JFR recording), MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's
+#   memtables live in it; default: the MiniCluster's own, 128 MB for 4 slots; results then go to
+#   <name>-managed-<size>.md).
 # The machine is shared: every run reports the CPU share other processes used while it ran; compare ratios taken in
 # the same run only.
 set -euo pipefail
@@ -33,18 +35,22 @@ FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p'
 THREAD_FLAG=()
 if [[ -n "${THREADS:-}" ]]; then THREAD_FLAG=(-Dai.djl.pytorch.num_threads="$THREADS"); export OMP_NUM_THREADS="$THREADS"; fi
 
+MM_ARGS=()
+SUFFIX=""
+if [[ -n "${MANAGED_MEMORY:-}" ]]; then MM_ARGS=(--managed-memory "$MANAGED_MEMORY"); SUFFIX="-managed-$MANAGED_MEMORY"; fi
+
 run() {
   # shellcheck disable=SC2086
   java -Xmx6g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$ROOT/job/target/classes:$(cat "$CP_FILE")" \
-    io.siamstream.bench.JobThroughputBenchmark "$@"
+    io.siamstream.bench.JobThroughputBenchmark "${MM_ARGS[@]}" "$@"
 }
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
   run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-10}" --steps "${STEPS:-100}" \
       --rounds "${ROUNDS:-3}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
-      --markdown "$RESULTS/job-benchmark.md"
+      --markdown "$RESULTS/job-benchmark$SUFFIX.md"
 fi
 if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then
   run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 3 --steps "${CKPT_STEPS:-40}" --rounds 1 \
-      --modes job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18.md"
+      --modes job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18$SUFFIX.md"
 fi
