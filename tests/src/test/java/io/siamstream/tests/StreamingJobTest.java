@@ -14,25 +14,18 @@ import io.siamstream.job.JobSinks;
 import io.siamstream.job.SiamstreamJob;
 import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.record.DeadLetter;
-import io.siamstream.record.EvalReport;
 import io.siamstream.record.ImageRecord;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.train.Learner;
-import io.siamstream.train.LearnerState;
 import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.ReplayTrainer;
 import io.siamstream.train.Tensor;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -55,7 +48,6 @@ class StreamingJobTest {
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
 
-    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|null)");
 
     private static Configuration settings(Path out, long epochs, int batch, int publishEvery, long scheduleSteps) {
         Configuration conf = new Configuration();
@@ -109,21 +101,6 @@ class StreamingJobTest {
                 .max(Comparator.comparingLong(u -> u.version)).orElseThrow();
     }
 
-    /** Committed lines of a file sink folder (in-progress and pending files start with a dot and are skipped). */
-    private static List<String> lines(Path folder) throws IOException {
-        List<String> out = new ArrayList<>();
-        if (!Files.exists(folder)) {
-            return out;
-        }
-        try (Stream<Path> files = Files.walk(folder)) {
-            for (Path file : files.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList()) {
-                out.addAll(Files.readAllLines(file));
-            }
-        }
-        return out;
-    }
-
     private static Map<String, Tensor> tensors(ModelUpdate update) {
         return LearnerStateCodec.decode(update.encoderState).tensors();
     }
@@ -146,10 +123,10 @@ class StreamingJobTest {
         }
 
         // the exactly-once step files: every step once, no gap, no repeat, the same losses in both runs
-        List<String> cleanSteps = lines(tmp.resolve("clean/steps"));
-        List<String> failedSteps = lines(tmp.resolve("failed/steps"));
-        assertThat(stepLosses(failedSteps)).isEqualTo(stepLosses(cleanSteps));
-        assertThat(stepLosses(cleanSteps).keySet()).containsExactlyElementsOf(
+        List<String> cleanSteps = CommittedFiles.lines(tmp.resolve("clean/steps"));
+        List<String> failedSteps = CommittedFiles.lines(tmp.resolve("failed/steps"));
+        assertThat(CommittedFiles.stepLosses(failedSteps)).isEqualTo(CommittedFiles.stepLosses(cleanSteps));
+        assertThat(CommittedFiles.stepLosses(cleanSteps).keySet()).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, expectedSteps).boxed().toList());
         assertThat(failedSteps).hasSize((int) expectedSteps);
 
@@ -166,23 +143,12 @@ class StreamingJobTest {
         }
     }
 
-    private static java.util.TreeMap<Long, String> stepLosses(List<String> lines) {
-        java.util.TreeMap<Long, String> out = new java.util.TreeMap<>();
-        for (String line : lines) {
-            Matcher m = STEP.matcher(line);
-            assertThat(m.find()).as(line).isTrue();
-            String previous = out.put(Long.parseLong(m.group(1)), m.group(2));
-            assertThat(previous).as("step " + m.group(1) + " appears twice").isNull();
-        }
-        return out;
-    }
-
     @Test
     void reportsArriveAndTheEncoderBeatsARandomOne(@TempDir Path tmp) throws Exception {
         // 13 epochs of the 4,000-image sample at batch 128: 406 steps at lr 0.25, cosine over 10x the run
         JobSettings settings = JobSettings.from(settings(tmp, 13, 128, 100, 4000));
         run(settings, tmp, false, "learning");
-        List<String> reports = lines(tmp.resolve("reports"));
+        List<String> reports = CommittedFiles.lines(tmp.resolve("reports"));
         assertThat(reports).hasSizeGreaterThanOrEqualTo(4);
         double finalKnn = reports.stream()
                 .map(l -> l.replaceAll(".*\"version\":(\\d+),\"knn_top1\":([0-9.]+).*", "$1 $2"))
@@ -228,6 +194,6 @@ class StreamingJobTest {
         assertThat(dead).extracting(d -> d.seq).containsOnly(1000L, 1001L, 1002L);
         assertThat(dead).extracting(d -> d.reason).contains("wrong-size", "wrong-shape", "no-pixels");
         // the 32 good images made 4 batches of 8, all trained
-        assertThat(stepLosses(lines(tmp.resolve("steps"))).keySet()).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(CommittedFiles.stepLosses(CommittedFiles.lines(tmp.resolve("steps"))).keySet()).containsExactly(1L, 2L, 3L, 4L);
     }
 }

@@ -14,9 +14,7 @@ import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.ReplayTrainer;
 import io.siamstream.train.Tensor;
-import java.io.IOException;
 import java.lang.reflect.Field;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,14 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.LongStream;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.FilterFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -70,7 +64,6 @@ class TaskManagerLossTest {
     /** The first 1,280 records of the replay (80 batches): enough steps to fail in the middle, quickly. */
     private static final long RECORDS = 1280;
     private static final long STEPS = RECORDS / BATCH;
-    private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|null)");
 
     /** Keeps the records with seq below a bound: a short, deterministic prefix of the replay. */
     private static final class FirstRecords implements FilterFunction<ImageRecord> {
@@ -158,9 +151,9 @@ class TaskManagerLossTest {
         assertThat(taskManagerOf(done, "train")).as("training moved off the lost TaskManager").isNotEqualTo(trainer);
 
         // the exactly-once step files: steps 1..STEPS, each once
-        TreeMap<Long, String> committed = stepLosses(lines(tmp.resolve("steps")));
+        TreeMap<Long, String> committed = CommittedFiles.stepLosses(CommittedFiles.lines(tmp.resolve("steps")));
         assertThat(committed.keySet()).containsExactlyElementsOf(LongStream.rangeClosed(1, STEPS).boxed().toList());
-        assertThat(lines(tmp.resolve("steps"))).hasSize((int) STEPS);
+        assertThat(CommittedFiles.lines(tmp.resolve("steps"))).hasSize((int) STEPS);
 
         ModelUpdate last = TestSinks.<ModelUpdate>received("tm-loss-models").stream()
                 .max(Comparator.comparingLong(u -> u.version)).orElseThrow();
@@ -212,29 +205,5 @@ class TaskManagerLossTest {
             assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
             Thread.sleep(50);
         }
-    }
-
-    private static List<String> lines(Path folder) throws IOException {
-        List<String> out = new ArrayList<>();
-        if (!Files.exists(folder)) {
-            return out;
-        }
-        try (Stream<Path> files = Files.walk(folder)) {
-            for (Path file : files.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList()) {
-                out.addAll(Files.readAllLines(file));
-            }
-        }
-        return out;
-    }
-
-    private static TreeMap<Long, String> stepLosses(List<String> lines) {
-        TreeMap<Long, String> out = new TreeMap<>();
-        for (String line : lines) {
-            Matcher m = STEP.matcher(line);
-            assertThat(m.find()).as(line).isTrue();
-            assertThat(out.put(Long.parseLong(m.group(1)), m.group(2))).as("step " + m.group(1) + " twice").isNull();
-        }
-        return out;
     }
 }
