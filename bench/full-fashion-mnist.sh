@@ -3,8 +3,8 @@
 # (EmbeddedDemo: replay source -> two augmentation operators -> pairing -> keyed training operator with RocksDB and
 # checkpoints every 10 s -> evaluation of each published encoder), evaluated by kNN (k=200, T=0.1, cosine) on the
 # full test split (10,000 queries) against the full train split (60,000 bank images); and first the bar it has to
-# clear: kNN on raw pixels computed the same way (io.siamstream.job.RawPixelBaseline), on the bundled sample and on
-# the full set.
+# clear: kNN on raw pixels computed the same way (io.siamstream.job.KnnBaselines, which also measures the untrained
+# encoder), on the bundled sample and on the full set.
 #
 # usage: bench/full-fashion-mnist.sh [baseline|job|all]   (default: all)
 # Options (environment):
@@ -71,9 +71,9 @@ java_run() {
 
 if [[ "$WHAT" == baseline || "$WHAT" == all ]]; then
   {
-    echo "# $(date -u +%FT%TZ) raw-pixel kNN, the job's evaluation data and classifier"
-    java_run io.siamstream.job.RawPixelBaseline --siamstream.data bundled 2>&1 | grep '^raw-pixel'
-    java_run io.siamstream.job.RawPixelBaseline --siamstream.data "$DATA" 2>&1 | grep '^raw-pixel'
+    echo "# $(date -u +%FT%TZ) kNN baselines (raw pixels, untrained encoder), the job's evaluation data and classifier"
+    java_run io.siamstream.job.KnnBaselines --siamstream.data bundled 2>&1 | grep -E "^(raw-pixel|random-encoder)"
+    java_run io.siamstream.job.KnnBaselines --siamstream.data "$DATA" 2>&1 | grep -E "^(raw-pixel|random-encoder)"
   } | tee "$OUT/baseline.txt"
 fi
 
@@ -89,7 +89,8 @@ if [[ "$WHAT" == job || "$WHAT" == all ]]; then
     printf '%6ds %s\n' $(( $(date +%s) - START )) "$line"
   done | tee -a "$OUT/job.log"
   echo "# $(date -u +%FT%TZ) job finished after $(( $(date +%s) - START )) s" | tee -a "$OUT/job.log"
-  echo "raw-pixel baseline: $(grep -h "$DATA" "$OUT/baseline.txt" 2>/dev/null || echo 'run: bench/full-fashion-mnist.sh baseline')"
+  echo "baselines on $DATA:"
+  grep -h "$DATA" "$OUT/baseline.txt" 2>/dev/null || echo "none yet: run bench/full-fashion-mnist.sh baseline"
   echo "kNN of the job's encoders (seconds since start, model version = step):"
   grep 'evaluation of model' "$OUT/job.log" || echo "none"
 fi
