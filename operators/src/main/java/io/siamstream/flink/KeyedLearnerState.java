@@ -5,11 +5,9 @@ import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 
@@ -31,16 +29,13 @@ final class KeyedLearnerState {
     }
 
     /**
-     * Replaces the stored state. Entries are overwritten in place; only those the previous index names and this state
-     * does not (a tensor gone, or fewer chunks after the chunk size changed) are removed. A {@code clear()} would
-     * instead iterate, and so read back, every stored value first: for ResNet-18 with momentum, 185 MB per checkpoint.
+     * Replaces the stored state: clears the map, then writes every entry. Overwriting the entries in place instead
+     * (removing only those the previous index named and this state lacks) was tried and measured slower: for
+     * ResNet-18 (185 MB) the checkpoint's synchronous part took 2.3 s against 1.65 s with the clear, twice each
+     * (JobThroughputBenchmark, unaligned checkpoints, the MiniCluster's default managed memory).
      */
     void write(LearnerState state) throws Exception {
-        Set<String> stale = new HashSet<>();
-        byte[] previous = index.value();
-        if (previous != null) {
-            stale.addAll(entryNames(LearnerStateCodec.decodeIndex(previous).chunks()));
-        }
+        tensors.clear();
         Map<String, Integer> chunks = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
             byte[] bytes = LearnerStateCodec.encodeTensor(entry.getValue());
@@ -52,22 +47,7 @@ final class KeyedLearnerState {
             }
             chunks.put(entry.getKey(), count);
         }
-        stale.removeAll(entryNames(chunks));
-        for (String name : stale) {
-            tensors.remove(name);
-        }
         index.update(LearnerStateCodec.encodeIndex(state, chunks));
-    }
-
-    /** The MapState keys of tensors with these chunk counts: {@code name#0 .. name#(count - 1)}. */
-    private static List<String> entryNames(Map<String, Integer> chunks) {
-        List<String> names = new ArrayList<>();
-        for (Map.Entry<String, Integer> entry : chunks.entrySet()) {
-            for (int k = 0; k < entry.getValue(); k++) {
-                names.add(entry.getKey() + "#" + k);
-            }
-        }
-        return names;
     }
 
     /** The keys of the tensor entries stored for the current key (tests). */
