@@ -361,10 +361,11 @@ public final class JobThroughputBenchmark {
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run,"
                         + " %d round(s) of %s; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
-                        + " checkpoint interval %s in job-ckpt runs%n%n",
+                        + " managed memory: %s, checkpoint interval %s in job-ckpt runs%n%n",
                 java.time.Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
                 Runtime.getRuntime().availableProcessors(), o.model(), o.batch(), o.warmup(), o.steps(), o.rounds(),
-                String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(), o.checkpointInterval()));
+                String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(),
+                o.managedMemory().isEmpty() ? "the MiniCluster's default" : o.managedMemory(), o.checkpointInterval()));
         md.append("| round | run | pairs/s | median learner step ms | learner busy | JVM CPU ms per step"
                 + " | other processes' CPU | checkpoints |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
