@@ -20,13 +20,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.ExecutionCheckpointingOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -66,17 +62,8 @@ class MethodRecoveryTest {
         JobSettings settings = JobSettings.from(conf);
         assertThat(settings.learner().optimizer().kind()).isEqualTo(method.equals("byol") ? "lars" : "sgd");
 
-        Configuration cluster = new Configuration();
-        cluster.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        cluster.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
-        cluster.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, tmp.resolve("checkpoints").toUri().toString());
-        cluster.set(ExecutionCheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));
-        cluster.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        cluster.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        cluster.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
-        env.setParallelism(2);
-        env.getConfig().disableGenericTypes();
+        StreamExecutionEnvironment env = CheckpointedEnvironment.environment(
+                CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300)));
 
         FailOnceAfterCheckpoint.reset();
         DataStream<ImageRecord> images = SiamstreamJob.replaySource(env, settings)

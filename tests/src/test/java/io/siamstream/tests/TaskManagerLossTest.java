@@ -30,7 +30,6 @@ import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
@@ -93,21 +92,16 @@ class TaskManagerLossTest {
         options.set(SiamstreamOptions.OUTPUT, tmp.toString());
         JobSettings settings = JobSettings.from(options);
 
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, tmp.resolve("checkpoints").toUri().toString());
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(300));
+        Configuration conf = CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300));
         // as the cluster entry point's defaults have it: the job is always backpressured (the trainer is the
         // bottleneck), so aligned barriers would wait behind full buffers; unaligned ones also put in-flight pairs
         // into the checkpoint, which the recovery must replay exactly
         conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        // more attempts, further apart, than after a task failure: restarts fail until the new TaskManager has
+        // registered its slot
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.getConfig().disableGenericTypes();
+        StreamExecutionEnvironment env = CheckpointedEnvironment.environment(conf);
 
         DataStream<ImageRecord> images = SiamstreamJob.replaySource(env, settings)
                 .filter(new FirstRecords(RECORDS)).uid("first-records").name("first records");
