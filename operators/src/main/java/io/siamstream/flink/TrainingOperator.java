@@ -41,10 +41,10 @@ import org.apache.flink.util.OutputTag;
  * <p>State. The learner and the waiting pairs live on the heap while the job runs and are written to keyed state
  * only when a checkpoint is taken ({@link #snapshotState}, which runs before the keyed backend is snapshotted, so
  * they land in the same checkpoint): the learner one entry per tensor (see {@link KeyedLearnerState}), the waiting
- * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order. On restore both are rebuilt from
- * it. The checkpoint holds exactly what per-record state updates would have held at the barrier, without a
- * RocksDB write and read of every ~6 KB pair: profiled, those writes (RocksDB's memtables under Flink's managed
- * memory budget flush and stall all the time) cost the training thread about half as much time as the steps.
+ * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order. On restore both
+ * are rebuilt from it. The checkpoint holds exactly what per-record state updates would have held at the barrier,
+ * without a RocksDB write and read of every ~6 KB pair: profiled, those writes (RocksDB's memtables under Flink's
+ * managed memory budget flush and stall all the time) cost the training thread half as much time again as the steps.
  *
  * <p>Batching. With sequence batching, batch b holds exactly the pairs with seq in [b x B, (b + 1) x B) and is
  * trained, in seq order, once all have arrived: the result does not depend on arrival order or on failures. With
@@ -138,13 +138,13 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             Iterable<ViewPair> restored = pendingState.get();
             long arrival = 0;
             for (ViewPair pair : restored == null ? List.<ViewPair>of() : restored) {
-                waiting.add(sequenceBatching ? pair.seq : arrival++, pair, config.batchSize(), sequenceBatching);
+                waiting.add(sequenceBatching ? pair.seq : arrival++, pair);
             }
         }
     }
 
     private Pending pending(int replica) {
-        return pending.computeIfAbsent(replica, r -> new Pending());
+        return pending.computeIfAbsent(replica, r -> new Pending(config.batchSize(), sequenceBatching));
     }
 
     private Learner learner(int replica) {
@@ -177,7 +177,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
                         + (b < next ? " which is already trained" : " arrived twice"));
                 return;
             }
-            waiting.add(pair.seq, pair, batch, true);
+            waiting.add(pair.seq, pair);
             while (waiting.fill.getOrDefault(next, 0) >= batch) {
                 List<ViewPair> pairs = new ArrayList<>(batch);
                 for (long seq = next * batch; seq < (next + 1) * batch; seq++) {
@@ -188,7 +188,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
                 next = learner.steps() + learner.skippedSteps();
             }
         } else {
-            waiting.add(waiting.pairs.size(), pair, batch, false);
+            waiting.add(waiting.pairs.size(), pair);
             if (waiting.pairs.size() == batch) {
                 List<ViewPair> pairs = new ArrayList<>(batch);
                 for (long i = 0; i < batch; i++) {
@@ -207,6 +207,13 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private static final class Pending {
         final Map<Long, ViewPair> pairs = new HashMap<>();
         final Map<Long, Integer> fill = new HashMap<>();
+        private final int batch;
+        private final boolean bySeq;
+
+        Pending(int batch, boolean bySeq) {
+            this.batch = batch;
+            this.bySeq = bySeq;
+        }
 
         /** The waiting pairs by seq, or in arrival order: the order a restore adds them back in. */
         List<ViewPair> inOrder() {
@@ -219,7 +226,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             return out;
         }
 
-        void add(long key, ViewPair pair, int batch, boolean bySeq) {
+        /** Keeps a pair under its seq (sequence batching) or its arrival index (arrival batching). */
+        void add(long key, ViewPair pair) {
             pairs.put(key, pair);
             if (bySeq) {
                 fill.merge(key / batch, 1, Integer::sum);
