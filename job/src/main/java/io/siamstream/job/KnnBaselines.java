@@ -31,12 +31,13 @@ public final class KnnBaselines {
     public static void main(String[] args) {
         Configuration conf = ParameterTool.fromArgs(args).getConfiguration();
         JobSettings settings = JobSettings.from(conf);
-        Result pixels = rawPixels(settings);
+        EvaluationSet set = evaluationSet(settings);   // read once: the full Fashion-MNIST set takes seconds
+        Result pixels = rawPixels(settings, set);
         System.out.printf(Locale.ROOT, "raw-pixel kNN top-1 (k=200, T=0.1, cosine) on %s %s: %.4f"
                         + " (%d bank / %d query images, dim %d, %.1f s)%n",
                 settings.format(), settings.data(), pixels.knnTop1(), pixels.bank(), pixels.queries(), pixels.dim(),
                 pixels.seconds());
-        Result random = randomEncoder(settings);
+        Result random = randomEncoder(settings, set);
         System.out.printf(Locale.ROOT, "random-encoder kNN top-1 (k=200, T=0.1, cosine) on %s %s: %.4f"
                         + " (%s, seed %d, %d bank / %d query images, dim %d, %.1f s)%n",
                 settings.format(), settings.data(), random.knnTop1(), settings.learner().encoder(), settings.seed(),
@@ -45,8 +46,12 @@ public final class KnnBaselines {
 
     /** The raw-pixel kNN top-1 on the evaluation data of the job with these settings. */
     public static Result rawPixels(JobSettings settings) {
+        return rawPixels(settings, evaluationSet(settings));
+    }
+
+    /** The raw-pixel kNN top-1 on {@code set}, images shaped as these settings say. */
+    public static Result rawPixels(JobSettings settings, EvaluationSet set) {
         long start = System.nanoTime();
-        EvaluationSet set = evaluationSet(settings);
         int dim = settings.channels() * settings.imageSize() * settings.imageSize();
         double top1 = KnnClassifier.standard(set.numClasses())
                 .accuracy(set.bank(), set.bankLabels(), set.queries(), set.queryLabels(), dim);
@@ -55,8 +60,12 @@ public final class KnnBaselines {
 
     /** The kNN top-1 of the job's freshly initialised (untrained) encoder on the same evaluation data. */
     public static Result randomEncoder(JobSettings settings) {
+        return randomEncoder(settings, evaluationSet(settings));
+    }
+
+    /** The kNN top-1 of the job's freshly initialised (untrained) encoder on {@code set}. */
+    public static Result randomEncoder(JobSettings settings, EvaluationSet set) {
         long start = System.nanoTime();
-        EvaluationSet set = evaluationSet(settings);
         try (Learner fresh = Learner.create(settings.learner());
              FrozenEncoder encoder = new FrozenEncoder(settings.learner().encoder(), settings.imageSize(),
                      fresh.encoderSnapshot())) {
