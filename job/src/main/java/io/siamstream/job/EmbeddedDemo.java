@@ -27,7 +27,6 @@ public final class EmbeddedDemo {
         Configuration conf = new Configuration();
         conf.set(SiamstreamOptions.EPOCHS, 5L);
         conf.set(SiamstreamOptions.PUBLISH_EVERY, 25);
-        conf.set(SiamstreamOptions.SCHEDULE_STEPS, 160L);
         conf.set(SiamstreamOptions.DEVICE, "cpu");
         conf.set(SiamstreamOptions.OUTPUT, "out/siamstream-demo");
         conf.addAll(ParameterTool.fromArgs(args).getConfiguration());

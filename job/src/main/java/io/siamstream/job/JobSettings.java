@@ -19,6 +19,7 @@ import io.siamstream.model.EncoderKind;
 import io.siamstream.model.HeadConfig;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.OptimizerConfig;
+import io.siamstream.train.ScheduleKind;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -51,6 +52,8 @@ public record JobSettings(
     public static final int FOLDER_SIZE = 32;
     private static final float[] GRAY_MEAN = {0.5f};
     private static final float[] GRAY_STD = {0.5f};
+    /** Default warm-up of the schedules that never end (constant, cosine-restarts). */
+    public static final long UNBOUNDED_WARMUP_STEPS = 200;
 
     public static JobSettings from(Configuration conf) {
         EncoderKind kind = EncoderKind.parse(SiamstreamOptions.ENCODER.key(), conf.get(SiamstreamOptions.ENCODER));
@@ -108,7 +111,7 @@ public record JobSettings(
         LearnerConfig learner = new LearnerConfig(method, new EncoderConfig(kind, channels, 1.0), heads,
                 channels, size,
                 conf.get(SiamstreamOptions.BATCH_SIZE),
-                optimizer(conf, method),
+                schedule(conf, optimizer(conf, method), kafka, format, data, channels, size),
                 conf.get(SiamstreamOptions.SEED), conf.get(SiamstreamOptions.DEVICE));
         return new JobSettings(data, conf.get(SiamstreamOptions.EPOCHS),
                 conf.get(SiamstreamOptions.SPLITS), conf.get(SiamstreamOptions.SEED), learner, batching.equals("sequence"),
@@ -158,12 +161,63 @@ public record JobSettings(
                     + " is not allowed; allowed: 0 < eta < 1");
         }
         double weightDecay = conf.getOptional(SiamstreamOptions.WEIGHT_DECAY).orElse(lars ? 1e-5 : 5e-4);
-        OptimizerConfig base = OptimizerConfig.simSiamCifar(conf.get(SiamstreamOptions.SCHEDULE_STEPS))
-                .withBaseLr(conf.get(SiamstreamOptions.BASE_LR));
+        OptimizerConfig base = OptimizerConfig.simSiamCifar(1).withBaseLr(conf.get(SiamstreamOptions.BASE_LR));
         try {
             return base.withWeightDecay(weightDecay).withLars(lars ? eta : 0);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("siamstream.train." + e.getMessage().replace("optimizer.", ""), e);
+        }
+    }
+
+    /**
+     * The learning-rate schedule (see {@link SiamstreamOptions#SCHEDULE}): bounded input (replay of a number of
+     * epochs) decays along a cosine over its real length; unbounded input (endless replay, Kafka) warms up and then
+     * keeps a rate that never reaches 0, so an endless run keeps learning. BYOL's tau follows the same position.
+     */
+    static OptimizerConfig schedule(Configuration conf, OptimizerConfig optimizer, boolean kafka, DatasetFormat format,
+                                    String data, int channels, int size) {
+        boolean unbounded = kafka || conf.get(SiamstreamOptions.EPOCHS) == 0;
+        ScheduleKind kind = conf.getOptional(SiamstreamOptions.SCHEDULE)
+                .map(v -> ScheduleKind.parse(SiamstreamOptions.SCHEDULE.key(), v))
+                .orElse(conf.getOptional(SiamstreamOptions.SCHEDULE_STEPS).isPresent() || !unbounded
+                        ? ScheduleKind.COSINE : ScheduleKind.CONSTANT);
+        long warmup = conf.getOptional(SiamstreamOptions.WARMUP_STEPS)
+                .orElse(kind == ScheduleKind.COSINE ? 0 : UNBOUNDED_WARMUP_STEPS);
+        long steps = switch (kind) {
+            case COSINE -> conf.getOptional(SiamstreamOptions.SCHEDULE_STEPS).orElseGet(() -> {
+                if (unbounded) {
+                    throw new IllegalArgumentException(SiamstreamOptions.SCHEDULE.key() + ": 'cosine' on unbounded"
+                            + " input (" + (kafka ? "kafka" : SiamstreamOptions.EPOCHS.key() + " 0") + ") needs "
+                            + SiamstreamOptions.SCHEDULE_STEPS.key() + "; allowed for endless input without it:"
+                            + " constant, cosine-restarts");
+                }
+                long batches = conf.get(SiamstreamOptions.EPOCHS) * imageCount(format, data, channels, size)
+                        / conf.get(SiamstreamOptions.BATCH_SIZE);
+                return Math.max(batches, 1L);
+            });
+            case CONSTANT -> 1L;
+            case COSINE_RESTARTS -> conf.get(SiamstreamOptions.RESTART_PERIOD);
+        };
+        try {
+            return optimizer.withSchedule(kind, steps, conf.get(SiamstreamOptions.RESTART_MULTIPLIER))
+                    .withWarmup(warmup);
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage().replace("optimizer.", "siamstream.train.");
+            if (kind == ScheduleKind.COSINE_RESTARTS) {
+                message = message.replace("schedule-steps", "restart-period");
+            }
+            throw new IllegalArgumentException(message, e);
+        }
+    }
+
+    /** How many good images one epoch of the dataset replays: what the cosine's real length is counted in. */
+    private static long imageCount(DatasetFormat format, String data, int channels, int size) {
+        try {
+            return trainSet(format, data, channels, size).load().count();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(SiamstreamOptions.DATA.key() + ": '" + data + "' cannot be read here ("
+                    + e.getMessage() + ") to count the images the cosine schedule runs over; set "
+                    + SiamstreamOptions.SCHEDULE_STEPS.key() + " to give its length", e);
         }
     }
 
@@ -204,11 +258,15 @@ public record JobSettings(
 
     /** The images the job trains on: the train split of the dataset, or the whole image folder. */
     public ReplayDataset dataset() {
+        return trainSet(format, data, channels, imageSize);
+    }
+
+    private static ReplayDataset trainSet(DatasetFormat format, String data, int channels, int size) {
         return switch (format) {
             case FASHION_MNIST -> data.equals("bundled") ? ReplayDataset.bundled(FashionMnist.Split.TRAIN)
                     : ReplayDataset.fashionMnist(Path.of(data), FashionMnist.Split.TRAIN);
             case CIFAR10 -> ReplayDataset.cifar10(Path.of(data), Cifar10.Split.TRAIN);
-            case IMAGE_FOLDER -> ReplayDataset.imageFolder(Path.of(data), channels, imageSize);
+            case IMAGE_FOLDER -> ReplayDataset.imageFolder(Path.of(data), channels, size);
         };
     }
 

@@ -73,8 +73,28 @@ public final class SiamstreamOptions {
             .intType().defaultValue(128).withDescription("View pairs per training step.");
     public static final ConfigOption<Double> BASE_LR = ConfigOptions.key("siamstream.train.base-lr")
             .doubleType().defaultValue(0.5).withDescription("Base learning rate; lr = base-lr x batch / 256.");
+    public static final ConfigOption<String> SCHEDULE = ConfigOptions.key("siamstream.train.schedule")
+            .stringType().noDefaultValue()
+            .withDescription("The learning-rate schedule after warm-up: cosine (a half cosine to 0 over"
+                    + " siamstream.train.schedule-steps), constant, or cosine-restarts (SGDR: half cosines over"
+                    + " siamstream.train.restart-period steps, each period restart-multiplier times the one before)."
+                    + " Default: cosine over the run's real length (epochs x images / batch) for bounded input;"
+                    + " constant after warm-up for unbounded input (endless replay, Kafka), so learning never stops;"
+                    + " cosine when only schedule-steps is set.");
     public static final ConfigOption<Long> SCHEDULE_STEPS = ConfigOptions.key("siamstream.train.schedule-steps")
-            .longType().defaultValue(10_000L).withDescription("Length of the cosine schedule in steps.");
+            .longType().noDefaultValue()
+            .withDescription("Length of the cosine schedule in steps, warm-up included. Default for bounded input:"
+                    + " the run's real length, epochs x images / batch. Required for cosine on unbounded input.");
+    public static final ConfigOption<Long> WARMUP_STEPS = ConfigOptions.key("siamstream.train.warmup-steps")
+            .longType().noDefaultValue()
+            .withDescription("Steps of linear warm-up to the peak rate. Default: 0 for cosine, "
+                    + JobSettings.UNBOUNDED_WARMUP_STEPS + " for the constant and cosine-restarts schedules.");
+    public static final ConfigOption<Long> RESTART_PERIOD = ConfigOptions.key("siamstream.train.restart-period")
+            .longType().defaultValue(10_000L)
+            .withDescription("cosine-restarts: the length in steps of the first period after warm-up.");
+    public static final ConfigOption<Double> RESTART_MULTIPLIER = ConfigOptions.key("siamstream.train.restart-multiplier")
+            .doubleType().defaultValue(1.0)
+            .withDescription("cosine-restarts: each period is this many times the one before (>= 1; SGDR used 2).");
     public static final ConfigOption<String> DEVICE = ConfigOptions.key("siamstream.train.device")
             .stringType().defaultValue("auto").withDescription("auto, cpu, gpu or gpu:N.");
     public static final ConfigOption<String> BATCHING = ConfigOptions.key("siamstream.train.batching")

@@ -5,11 +5,14 @@ package io.siamstream.train;
  * {@link SgdMomentum}). Defaults are the SimSiam paper's CIFAR recipe: base lr 0.03 (scaled by batch / 256), momentum
  * 0.9, weight decay 5e-4, cosine decay.
  *
+ * @param schedule the shape of the rate after warm-up (see {@link LrSchedule})
+ * @param totalSteps cosine: its length, warm-up included; cosine-restarts: the first period; constant: unused
+ * @param restartMultiplier cosine-restarts: each period is this many times the one before (>= 1)
  * @param larsTrustCoefficient LARS's eta (the papers: 0.001); 0 for plain SGD
  */
 public record OptimizerConfig(
-        double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps, boolean cyclic,
-        double larsTrustCoefficient)
+        double baseLr, double momentum, double weightDecay, long warmupSteps, ScheduleKind schedule, long totalSteps,
+        double restartMultiplier, double larsTrustCoefficient)
         implements java.io.Serializable {
 
     /** The values of the {@code optimizer} option. */
@@ -20,7 +23,8 @@ public record OptimizerConfig(
     /** Plain SGD with momentum. */
     public OptimizerConfig(double baseLr, double momentum, double weightDecay, long warmupSteps, long totalSteps,
             boolean cyclic) {
-        this(baseLr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, 0);
+        this(baseLr, momentum, weightDecay, warmupSteps,
+                cyclic ? ScheduleKind.COSINE_RESTARTS : ScheduleKind.COSINE, totalSteps, 1, 0);
     }
 
     public OptimizerConfig {
@@ -29,7 +33,7 @@ public record OptimizerConfig(
                     + " must be >= 0 (0 = plain SGD)");
         }
         // LrSchedule and SgdMomentum check the ranges; building them here fails early with the option's name.
-        new LrSchedule(baseLr, 1, warmupSteps, totalSteps, cyclic);
+        new LrSchedule(baseLr, 1, warmupSteps, schedule, totalSteps, restartMultiplier);
         if (!(momentum >= 0 && momentum < 1)) {
             throw new IllegalArgumentException("optimizer.momentum: " + momentum + " must be in [0, 1)");
         }
@@ -47,7 +51,7 @@ public record OptimizerConfig(
      * with the given base lr (scaled by batch / 256) and weight decay.
      */
     public static OptimizerConfig lars(double baseLr, double weightDecay, long warmupSteps, long totalSteps) {
-        return new OptimizerConfig(baseLr, 0.9, weightDecay, warmupSteps, totalSteps, false, LARS_ETA);
+        return new OptimizerConfig(baseLr, 0.9, weightDecay, warmupSteps, ScheduleKind.COSINE, totalSteps, 1, LARS_ETA);
     }
 
     /** "sgd" or "lars". */
@@ -56,23 +60,33 @@ public record OptimizerConfig(
     }
 
     public OptimizerConfig withBaseLr(double lr) {
-        return new OptimizerConfig(lr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, larsTrustCoefficient);
+        return new OptimizerConfig(lr, momentum, weightDecay, warmupSteps, schedule, totalSteps, restartMultiplier,
+                larsTrustCoefficient);
     }
 
     public OptimizerConfig withWarmup(long steps) {
-        return new OptimizerConfig(baseLr, momentum, weightDecay, steps, totalSteps, cyclic, larsTrustCoefficient);
+        return new OptimizerConfig(baseLr, momentum, weightDecay, steps, schedule, totalSteps, restartMultiplier,
+                larsTrustCoefficient);
     }
 
     public OptimizerConfig withWeightDecay(double wd) {
-        return new OptimizerConfig(baseLr, momentum, wd, warmupSteps, totalSteps, cyclic, larsTrustCoefficient);
+        return new OptimizerConfig(baseLr, momentum, wd, warmupSteps, schedule, totalSteps, restartMultiplier,
+                larsTrustCoefficient);
     }
 
     /** The same settings with LARS adaptation (eta > 0) or without it (eta = 0). */
     public OptimizerConfig withLars(double eta) {
-        return new OptimizerConfig(baseLr, momentum, weightDecay, warmupSteps, totalSteps, cyclic, eta);
+        return new OptimizerConfig(baseLr, momentum, weightDecay, warmupSteps, schedule, totalSteps, restartMultiplier,
+                eta);
+    }
+
+    /** The same optimizer with another schedule: its kind, length (or first period) and restart multiplier. */
+    public OptimizerConfig withSchedule(ScheduleKind kind, long steps, double multiplier) {
+        return new OptimizerConfig(baseLr, momentum, weightDecay, warmupSteps, kind, steps, multiplier,
+                larsTrustCoefficient);
     }
 
     public LrSchedule schedule(int batchSize) {
-        return new LrSchedule(baseLr, batchSize, warmupSteps, totalSteps, cyclic);
+        return new LrSchedule(baseLr, batchSize, warmupSteps, schedule, totalSteps, restartMultiplier);
     }
 }

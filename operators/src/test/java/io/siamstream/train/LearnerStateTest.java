@@ -69,6 +69,48 @@ class LearnerStateTest {
     }
 
     @Test
+    void restoreInTheMiddleOfARestartCycleContinuesBitForBit() {
+        // BYOL: the target's tau follows the cycle's position, so both schedules must resume where they were
+        OptimizerConfig restarts = OptimizerConfig.simSiamCifar(4).withSchedule(ScheduleKind.COSINE_RESTARTS, 4, 2)
+                .withWarmup(1);
+        LearnerConfig config = LearnerConfig.smallConvNet(io.siamstream.method.ByolConfig.paper(), 16, 4, 7)
+                .withOptimizer(restarts);
+        LrSchedule schedule = restarts.schedule(16);
+        // warm-up step 0, the first period steps 1-4, the second (4 x 2 steps) from step 5: step 6 is inside it
+        assertThat(schedule.lrAt(5)).isEqualTo(schedule.peakLr());
+        assertThat(schedule.progress(6)).isEqualTo(1.0 / 8);
+        ViewBatch[] batches = new ViewBatch[9];
+        for (int i = 0; i < batches.length; i++) {
+            batches[i] = TestBatches.random(300 + i, 16, 1, 28);
+        }
+        Map<String, Tensor> uninterrupted;
+        double[] lrs = new double[batches.length];
+        try (Learner learner = Learner.create(config)) {
+            for (int i = 0; i < batches.length; i++) {
+                lrs[i] = learner.step(batches[i]).lr();
+            }
+            uninterrupted = learner.snapshot().tensors();
+        }
+        byte[] checkpoint;
+        try (Learner learner = Learner.create(config)) {
+            for (int i = 0; i < 6; i++) {
+                learner.step(batches[i]);
+            }
+            checkpoint = LearnerStateCodec.encode(learner.snapshot());
+        }
+        try (Learner restored = Learner.restore(config, LearnerStateCodec.decode(checkpoint))) {
+            for (int i = 6; i < batches.length; i++) {
+                assertThat(restored.step(batches[i]).lr()).as("lr of step " + (i + 1)).isEqualTo(lrs[i]);
+            }
+            Map<String, Tensor> resumed = restored.snapshot().tensors();
+            assertThat(resumed.keySet()).isEqualTo(uninterrupted.keySet()).anyMatch(k -> k.startsWith(LearnerState.TARGET));
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
+            }
+        }
+    }
+
+    @Test
     void restoringWithoutMomentumWouldDiverge() {
         // Guards the test above: the momentum buffers matter, so dropping them must change the next step.
         ViewBatch a = TestBatches.random(1, 16, 1, 28);
