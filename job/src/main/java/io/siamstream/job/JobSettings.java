@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public record JobSettings(
         String data, long epochs, int splits, long seed, LearnerConfig learner, boolean sequenceBatching,
-        int publishEvery, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
+        int publishEvery, int maxPendingPairs, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
         String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std)
         implements Serializable {
 
@@ -115,10 +115,19 @@ public record JobSettings(
                 conf.get(SiamstreamOptions.SEED), conf.get(SiamstreamOptions.DEVICE));
         return new JobSettings(data, conf.get(SiamstreamOptions.EPOCHS),
                 conf.get(SiamstreamOptions.SPLITS), conf.get(SiamstreamOptions.SEED), learner, batching.equals("sequence"),
-                conf.get(SiamstreamOptions.PUBLISH_EVERY), conf.get(SiamstreamOptions.LINEAR_EVERY),
+                conf.get(SiamstreamOptions.PUBLISH_EVERY), maxPendingPairs(conf, channels, size),
+                conf.get(SiamstreamOptions.LINEAR_EVERY),
                 conf.get(SiamstreamOptions.VIEW1_PARALLELISM), conf.get(SiamstreamOptions.VIEW2_PARALLELISM),
                 conf.get(SiamstreamOptions.PAIR_TIMEOUT), conf.get(SiamstreamOptions.OUTPUT),
                 format, channels, size, mean, std);
+    }
+
+    /** How many view pairs fit in {@link SiamstreamOptions#MAX_PENDING_MEMORY}: at least 4 batches. */
+    static int maxPendingPairs(Configuration conf, int channels, int size) {
+        long bytes = conf.get(SiamstreamOptions.MAX_PENDING_MEMORY).getBytes();
+        long pairBytes = 2L * channels * size * size * Float.BYTES + 256;  // two float views and the record around them
+        int batch = conf.get(SiamstreamOptions.BATCH_SIZE);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * batch, bytes / pairBytes));
     }
 
     /** The method and its hyper-parameters; a bad value fails naming its option. */

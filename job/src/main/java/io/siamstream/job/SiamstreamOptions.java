@@ -3,6 +3,7 @@ package io.siamstream.job;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /** The job's settings as Flink ConfigOptions: set them in the Flink configuration file or as --key value flags. */
 public final class SiamstreamOptions {
@@ -102,6 +103,13 @@ public final class SiamstreamOptions {
             .withDescription("sequence (batch b = seqs [bB, (b+1)B), order-independent) or arrival (every B pairs).");
     public static final ConfigOption<Integer> PUBLISH_EVERY = ConfigOptions.key("siamstream.train.publish-every")
             .intType().defaultValue(50).withDescription("Publish a model update (and evaluate it) every N steps.");
+    public static final ConfigOption<MemorySize> MAX_PENDING_MEMORY = ConfigOptions.key("siamstream.train.max-pending-memory")
+            .memoryType().defaultValue(MemorySize.parse("256mb"))
+            .withDescription("Sequence batching: how much memory the view pairs waiting for their batch may take (at"
+                    + " least 4 batches' worth). Past it the oldest open batch trains with the pairs it has, without"
+                    + " a seq that never arrived (a record lost upstream without a skip marker); its stragglers go to"
+                    + " the dead letter as late-pair, and the forcedBatches metric counts it. Pairs arrive out of order"
+                    + " by up to a few thousand seqs in normal running, so keep it well above that.");
     public static final ConfigOption<Integer> LINEAR_EVERY = ConfigOptions.key("siamstream.eval.linear-every")
             .intType().defaultValue(4).withDescription("Run the linear probe every N evaluations (0: never).");
     public static final ConfigOption<Integer> VIEW1_PARALLELISM = ConfigOptions.key("siamstream.augment.view1.parallelism")

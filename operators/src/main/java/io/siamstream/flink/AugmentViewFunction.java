@@ -17,7 +17,9 @@ import org.apache.flink.util.Collector;
  * images of the expected shape go to {@link DeadLetters#TAG} with stage {@code augment-view<viewIndex + 1>}.
  * Input the source already rejected (a record with {@link ImageRecord#error} set: a truncated file, an undecodable
  * image, ...) goes to the dead letter with stage {@link DeadLetters#SOURCE_STAGE} and the source's reason and detail,
- * once: view 1 (index 0) routes and counts it, view 2 drops it, as both operators see every record.
+ * once: view 1 (index 0) routes and counts it, view 2 drops it, as both operators see every record. For every
+ * rejected record with a seq in a batch, each operator also emits a rejected half ({@link View#rejected}), which
+ * pairing turns into a skip marker: a lost record never stalls sequence batching.
  *
  * <p>Metrics: counters {@code views} (views emitted) and {@code deadLetters} (records rejected).
  */
@@ -88,11 +90,13 @@ public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
                 reject(ctx, new DeadLetter(DeadLetters.SOURCE_STAGE, record.error,
                         record.errorDetail == null ? record.error : record.errorDetail, record.id, record.seq));
             }
+            rejectedHalf(record, DeadLetters.SOURCE_STAGE + ": " + record.error, out);
             return;
         }
         DeadLetter problem = check(record);
         if (problem != null) {
             reject(ctx, problem);
+            rejectedHalf(record, problem.reason, out);
             return;
         }
         float[] data;
@@ -101,18 +105,31 @@ public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
             data = Views.make(policy, image, runSeed, record.id, record.epoch, viewIndex);
         } catch (IllegalArgumentException e) {
             reject(ctx, record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()));
+            rejectedHalf(record, DeadLetters.UNDECODABLE, out);
             return;
         }
         for (float v : data) {
             if (!Float.isFinite(v)) {
                 reject(ctx, record, DeadLetters.NAN_PIXELS,
                         "policy " + policy.name() + " made a view with non-finite values (" + v + ")");
+                rejectedHalf(record, DeadLetters.NAN_PIXELS, out);
                 return;
             }
         }
         views.inc();
         out.collect(new View(record.id, record.seq, record.epoch, viewIndex, record.channels,
                 policy.outputSize(), policy.outputSize(), data, record.label));
+    }
+
+    /**
+     * Sends the half of a rejected record on without data, so that pairing resolves its seq as a skip marker and
+     * sequence batching closes the batch without it instead of waiting for it for ever. A record outside every batch
+     * (negative seq: the source's own rejects) needs none.
+     */
+    private void rejectedHalf(ImageRecord record, String reason, Collector<View> out) {
+        if (record.seq >= 0) {
+            out.collect(View.rejected(record.id, record.seq, record.epoch, viewIndex, stage + ": " + reason));
+        }
     }
 
     /** The dead letter for a record that cannot be augmented, null when it can. */

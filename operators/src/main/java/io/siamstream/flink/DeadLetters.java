@@ -52,8 +52,10 @@ public final class DeadLetters {
     public static final String MISMATCHED_VIEWS = "mismatched-views";
     /** A half whose partner did not arrive within the pairing timeout. */
     public static final String UNPAIRED_TIMEOUT = "unpaired-timeout";
-    /** A pair whose sequence number belongs to a batch that was already trained, or that arrived twice. */
+    /** A pair whose sequence number arrived twice (or after its skip marker). */
     public static final String DUPLICATE_PAIR = "duplicate-pair";
+    /** A pair whose batch has closed already: trained, or closed without it past the trainer's open-batch bound. */
+    public static final String LATE_PAIR = "late-pair";
 
     private DeadLetters() {}
 }

@@ -37,11 +37,16 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * checkpoint therefore holds exactly the waiting halves at the barrier, as per-record state updates would, without a
  * RocksDB write, read and delete of every ~3 KB view plus a timer in RocksDB: profiled on the streaming job, those
  * writes stalled the pairing thread in RocksDB's memtable flushes most of the time. Timeouts are found by one
- * processing-time callback at the oldest half's deadline; after a restore, the restored halves keep their deadlines.
+ * processing-time callback at the oldest half's deadline.
+ *
+ * <p>Skip markers. Every seq that enters leaves as a pair or as a skip marker ({@link ViewPair#skipMarker}), so that
+ * sequence batching never waits for a pair that will not come: when a half was rejected by its augmentation operator
+ * ({@link View#rejected}), when the halves do not match, and when a half times out. A half restored from a checkpoint
+ * waits a whole timeout from the restore.
  *
  * <p>Dead letters (stage {@code pair-views}): {@code duplicate-view} (a second copy of the waiting half; the waiting
  * half stays), {@code bad-view-index}, {@code mismatched-views} (halves that disagree on id, epoch, label or shape;
- * both are dropped), {@code unpaired-timeout}. Metrics: counters {@code pairs}, {@code unpairedTimeouts},
+ * both are dropped), {@code unpaired-timeout}. Metrics: counters {@code pairs}, {@code unpairedTimeouts}, {@code skipMarkers},
  * {@code deadLetters} (all dead letters, timeouts included).
  */
 public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
@@ -66,6 +71,7 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
     private transient boolean copyInput;
     private transient Counter pairs;
     private transient Counter unpairedTimeouts;
+    private transient Counter skipMarkers;
     private transient Counter deadLetters;
 
     private record Waiting(View half, long deadline) {}
@@ -87,6 +93,7 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
         var metrics = getRuntimeContext().getMetricGroup();
         pairs = metrics.counter("pairs");
         unpairedTimeouts = metrics.counter("unpairedTimeouts");
+        skipMarkers = metrics.counter("skipMarkers");
         deadLetters = metrics.counter(DeadLetters.METRIC);
         // halves are kept beyond processElement: with object reuse the runtime may refill the instance it handed over
         copyInput = getExecutionConfig().isObjectReuseEnabled();
@@ -103,17 +110,23 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
             stream.forEach(k -> keys.add((Long) k));
         }
         List<Waiting> restored = new ArrayList<>();
+        // A restored half waits a whole timeout from now, not until the deadline saved before the failure: after a
+        // long downtime its partner may still be on its way (in unaligned checkpoints' channel state, or replayed).
+        long due = getProcessingTimeService().getCurrentProcessingTime() + timeoutMillis;
         for (Long seq : keys) {
             setCurrentKey(seq);
             View half = pendingState.value();
-            Long due = deadlineState.value();
+            Long saved = deadlineState.value();
             if (half != null) {
-                restored.add(new Waiting(half, due == null ? getProcessingTimeService().getCurrentProcessingTime()
-                        + timeoutMillis : due));
+                restored.add(new Waiting(half, saved == null ? Long.MAX_VALUE : saved));
                 inState.add(seq);
             }
         }
+        // the saved deadlines still give the arrival order
         restored.sort((a, b) -> Long.compare(a.deadline(), b.deadline()));
+        for (int i = 0; i < restored.size(); i++) {
+            restored.set(i, new Waiting(restored.get(i).half(), due));
+        }
         for (Waiting w : restored) {
             waiting.put(w.half().seq, w);
         }
@@ -145,9 +158,15 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
 
         View v1 = first.half().view == 0 ? first.half() : half;
         View v2 = first.half().view == 0 ? half : first.half();
+        if (v1.rejected != null || v2.rejected != null) {
+            // the augmentation operator already dead-lettered the record; the trainer learns that the seq is lost
+            skip(v1, v1.rejected != null ? v1.rejected : v2.rejected);
+            return;
+        }
         String mismatch = mismatch(v1, v2);
         if (mismatch != null) {
             reject(DeadLetters.MISMATCHED_VIEWS, mismatch, v1);
+            skip(v1, DeadLetters.MISMATCHED_VIEWS);
             return;
         }
         pairs.inc();
@@ -167,8 +186,11 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
             }
             it.remove();
             unpairedTimeouts.inc();
-            reject(DeadLetters.UNPAIRED_TIMEOUT, "view " + w.half().view + " waited " + timeoutMillis
-                    + " ms for view " + (1 - w.half().view), w.half());
+            if (w.half().rejected == null) {
+                reject(DeadLetters.UNPAIRED_TIMEOUT, "view " + w.half().view + " waited " + timeoutMillis
+                        + " ms for view " + (1 - w.half().view), w.half());
+            }
+            skip(w.half(), DeadLetters.UNPAIRED_TIMEOUT);
         }
         armTimer();
     }
@@ -224,6 +246,12 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
                     + n2 + " values) do not belong together";
         }
         return null;
+    }
+
+    /** Tells the trainer that {@code v}'s seq has no pair, so that its batch closes without it. */
+    private void skip(View v, String reason) {
+        skipMarkers.inc();
+        output.collect(new StreamRecord<>(ViewPair.skipMarker(v.id, v.seq, v.epoch, reason)));
     }
 
     private void reject(String reason, String detail, View v) {

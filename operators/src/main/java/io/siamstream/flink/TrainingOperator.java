@@ -8,8 +8,8 @@ import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.LearnerState;
 import io.siamstream.train.LearnerStateCodec;
+import io.siamstream.train.SequenceBatcher;
 import io.siamstream.train.StepResult;
-import io.siamstream.train.ViewBatch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -46,9 +46,15 @@ import org.apache.flink.util.OutputTag;
  * without a RocksDB write and read of every ~6 KB pair: profiled, those writes (RocksDB's memtables under Flink's
  * managed memory budget flush and stall all the time) cost the training thread half as much time again as the steps.
  *
- * <p>Batching. With sequence batching, batch b holds exactly the pairs with seq in [b x B, (b + 1) x B) and is
- * trained, in seq order, once all have arrived: the result does not depend on arrival order or on failures. With
- * arrival batching (Kafka), every B arriving pairs form a batch in arrival order.
+ * <p>Batching. With sequence batching, batch b holds the pairs with seq in [b x B, (b + 1) x B) and is trained, in seq
+ * order, once every seq in it is resolved: by its pair, or by a skip marker for a record lost upstream (rejected by a
+ * view, timed out in pairing, mismatched halves) or rejected here. The rule is the core's {@link SequenceBatcher}, the
+ * same that the reference loop uses, so the result does not depend on arrival order or on failures. A batch that
+ * lost pairs trains with the rest ({@code partialBatches}); with fewer than two left it is consumed without an update.
+ * A seq that never resolves cannot stall training for ever: past {@code maxWaitingPairs} waiting pairs the oldest open
+ * batch trains with what it has ({@code forcedBatches}), and its stragglers go to the dead letter as
+ * {@code late-pair}. At the end of a bounded input the batches behind a lost seq train too. With arrival
+ * batching (Kafka), every B arriving pairs form a batch in arrival order and skip markers are ignored.
  */
 public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         implements OneInputStreamOperator<ViewPair, StepMetrics>, BoundedOneInput {
@@ -61,13 +67,19 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     /** RocksDB refuses values of 2 GiB and more; tensors are cut well below that. */
     public static final int DEFAULT_MAX_CHUNK_BYTES = 256 << 20;
 
+
     private final LearnerConfig config;
     private final boolean sequenceBatching;
     private final int publishEvery;
     private final int maxChunkBytes;
+    private final int maxWaitingPairs;
 
-    /** The waiting pairs of every replica, checkpointed in {@code pendingState}. */
-    private transient Map<Integer, Pending> pending;
+    /** Sequence batching: each replica's open batches, checkpointed (pairs and skip markers) in {@code pendingState}. */
+    private transient Map<Integer, SequenceBatcher<ViewPair>> batchers;
+    /** Arrival batching: each replica's pairs of the batch being filled, checkpointed in {@code pendingState}. */
+    private transient Map<Integer, List<ViewPair>> arrivals;
+    /** Batches a restore closed (only if the batching settings changed), trained before the next record. */
+    private transient List<Map.Entry<Integer, SequenceBatcher.Batch<ViewPair>>> closedOnRestore;
     private transient ListState<ViewPair> pendingState;
     private transient KeyedLearnerState learnerState;
     private transient Map<Integer, Learner> learners;
@@ -76,9 +88,18 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private transient Counter steps;
     private transient Counter skippedSteps;
     private transient Counter deadLetters;
+    private transient Counter skippedPairs;
+    private transient Counter partialBatches;
+    private transient Counter forcedBatches;
     private transient volatile StepMetrics latest;
+    private transient volatile int nativeArrays;
 
     public TrainingOperator(LearnerConfig config, boolean sequenceBatching, int publishEvery, int maxChunkBytes) {
+        this(config, sequenceBatching, publishEvery, maxChunkBytes, Integer.MAX_VALUE);
+    }
+
+    public TrainingOperator(LearnerConfig config, boolean sequenceBatching, int publishEvery, int maxChunkBytes,
+                            int maxWaitingPairs) {
         if (publishEvery < 1) {
             throw new IllegalArgumentException("train.publish-every: " + publishEvery + " must be at least 1");
         }
@@ -89,6 +110,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         this.sequenceBatching = sequenceBatching;
         this.publishEvery = publishEvery;
         this.maxChunkBytes = maxChunkBytes;
+        if (maxWaitingPairs < config.batchSize()) {
+            throw new IllegalArgumentException("train.max-pending-pairs: " + maxWaitingPairs
+                    + " must be at least the batch size " + config.batchSize());
+        }
+        this.maxWaitingPairs = maxWaitingPairs;
     }
 
     @Override
@@ -102,7 +128,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
                 getRuntimeContext().getState(new ValueStateDescriptor<>("learner-index", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)),
                 maxChunkBytes);
         learners = new HashMap<>();
-        pending = new HashMap<>();
+        batchers = new HashMap<>();
+        arrivals = new HashMap<>();
+        closedOnRestore = new ArrayList<>();
         lastStepEnd = new HashMap<>();
         // pairs are kept beyond processElement: with object reuse the runtime may refill the instance it handed over
         copyInput = getExecutionConfig().isObjectReuseEnabled();
@@ -110,6 +138,10 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         steps = metrics.counter("steps");
         skippedSteps = metrics.counter("skippedSteps");
         deadLetters = metrics.counter(DeadLetters.METRIC);
+        skippedPairs = metrics.counter("skippedPairs");
+        partialBatches = metrics.counter("partialBatches");
+        forcedBatches = metrics.counter("forcedBatches");
+        metrics.gauge("nativeArrays", () -> nativeArrays);
         metrics.gauge("loss", () -> latest == null ? Double.NaN : latest.loss);
         metrics.gauge("collapse", () -> latest == null ? Double.NaN : latest.collapse);
         metrics.gauge("lr", () -> latest == null ? Double.NaN : latest.lr);
@@ -134,17 +166,32 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             if (state != null) {
                 learners.put(replica, Learner.restore(config, state));
             }
-            Pending waiting = pending(replica);
             Iterable<ViewPair> restored = pendingState.get();
-            long arrival = 0;
             for (ViewPair pair : restored == null ? List.<ViewPair>of() : restored) {
-                waiting.add(sequenceBatching ? pair.seq : arrival++, pair);
+                if (!sequenceBatching) {
+                    arrivals(replica).add(pair);
+                    continue;
+                }
+                List<SequenceBatcher.Batch<ViewPair>> closed = new ArrayList<>();
+                if (pair.isSkipMarker()) {
+                    batcher(replica).skip(pair.seq, closed);
+                } else {
+                    batcher(replica).offer(pair.seq, pair, closed);
+                }
+                closed.forEach(batch -> closedOnRestore.add(Map.entry(replica, batch)));
             }
         }
     }
 
-    private Pending pending(int replica) {
-        return pending.computeIfAbsent(replica, r -> new Pending(config.batchSize(), sequenceBatching));
+    private SequenceBatcher<ViewPair> batcher(int replica) {
+        return batchers.computeIfAbsent(replica, r -> {
+            Learner learner = learner(r);
+            return new SequenceBatcher<>(config.batchSize(), maxWaitingPairs, learner.steps() + learner.skippedSteps());
+        });
+    }
+
+    private List<ViewPair> arrivals(int replica) {
+        return arrivals.computeIfAbsent(replica, r -> new ArrayList<>(config.batchSize()));
     }
 
     private Learner learner(int replica) {
@@ -153,102 +200,86 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     @Override
     public void processElement(StreamRecord<ViewPair> element) throws Exception {
+        trainClosedOnRestore();
         ViewPair pair = element.getValue();
         int replica = (Integer) getCurrentKey();
+        List<SequenceBatcher.Batch<ViewPair>> closed = new ArrayList<>();
+        if (pair.isSkipMarker()) {
+            if (sequenceBatching && pair.seq >= 0
+                    && batcher(replica).skip(pair.seq, closed) == SequenceBatcher.Offer.ACCEPTED) {
+                skippedPairs.inc();
+            }
+            trainAll(replica, closed);
+            return;
+        }
         if (pair.channels != config.imageChannels() || pair.height != config.imageSize()
                 || pair.width != config.imageSize()) {
             reject(pair, DeadLetters.WRONG_SHAPE, "pair of " + pair.channels + "x" + pair.height + "x" + pair.width
                     + " views does not fit the model's " + config.imageChannels() + "x" + config.imageSize() + "x"
                     + config.imageSize() + " input");
+            if (sequenceBatching && pair.seq >= 0
+                    && batcher(replica).skip(pair.seq, closed) == SequenceBatcher.Offer.ACCEPTED) {
+                skippedPairs.inc();
+            }
+            trainAll(replica, closed);
             return;
         }
         if (copyInput) {
             pair = new ViewPair(pair.id, pair.seq, pair.epoch, pair.channels, pair.height, pair.width, pair.view1,
                     pair.view2, pair.label);
         }
+        if (!sequenceBatching) {
+            List<ViewPair> waiting = arrivals(replica);
+            waiting.add(pair);
+            if (waiting.size() == config.batchSize()) {
+                List<ViewPair> batch = new ArrayList<>(waiting);
+                waiting.clear();
+                train(replica, new SequenceBatcher.Batch<>(-1, batch, 0, false));
+            }
+            return;
+        }
+        long b = pair.seq / config.batchSize();
+        switch (pair.seq < 0 ? SequenceBatcher.Offer.LATE : batcher(replica).offer(pair.seq, pair, closed)) {
+            case LATE -> reject(pair, DeadLetters.LATE_PAIR, "seq " + pair.seq + " of batch " + b
+                    + ", which has closed already (trained, or closed without it past the open-batch bound)");
+            case DUPLICATE -> reject(pair, DeadLetters.DUPLICATE_PAIR, "seq " + pair.seq + " of batch " + b
+                    + " arrived twice (or after its skip marker)");
+            case ACCEPTED -> trainAll(replica, closed);
+        }
+    }
+
+    private void trainClosedOnRestore() {
+        if (!closedOnRestore.isEmpty()) {
+            List<Map.Entry<Integer, SequenceBatcher.Batch<ViewPair>>> batches = new ArrayList<>(closedOnRestore);
+            closedOnRestore.clear();
+            batches.forEach(e -> train(e.getKey(), e.getValue()));
+        }
+    }
+
+    private void trainAll(int replica, List<SequenceBatcher.Batch<ViewPair>> closed) {
+        for (SequenceBatcher.Batch<ViewPair> batch : closed) {
+            train(replica, batch);
+        }
+    }
+
+    private void train(int replica, SequenceBatcher.Batch<ViewPair> batch) {
         Learner learner = learner(replica);
-        Pending waiting = pending(replica);
-        int batch = config.batchSize();
-        if (sequenceBatching) {
-            long next = learner.steps() + learner.skippedSteps();
-            long b = pair.seq / batch;
-            if (b < next || waiting.pairs.containsKey(pair.seq)) {
-                reject(pair, DeadLetters.DUPLICATE_PAIR, "seq " + pair.seq + " of batch " + b
-                        + (b < next ? " which is already trained" : " arrived twice"));
-                return;
-            }
-            waiting.add(pair.seq, pair);
-            while (waiting.fill.getOrDefault(next, 0) >= batch) {
-                List<ViewPair> pairs = new ArrayList<>(batch);
-                for (long seq = next * batch; seq < (next + 1) * batch; seq++) {
-                    pairs.add(waiting.pairs.remove(seq));
-                }
-                waiting.fill.remove(next);
-                train(replica, learner, pairs);
-                next = learner.steps() + learner.skippedSteps();
-            }
-        } else {
-            waiting.add(waiting.pairs.size(), pair);
-            if (waiting.pairs.size() == batch) {
-                List<ViewPair> pairs = new ArrayList<>(batch);
-                for (long i = 0; i < batch; i++) {
-                    pairs.add(waiting.pairs.get(i));
-                }
-                waiting.pairs.clear();
-                train(replica, learner, pairs);
-            }
+        long index = learner.steps() + learner.skippedSteps();
+        List<ViewPair> pairs = batch.pairs();
+        StepResult r = learner.step(pairs);
+        nativeArrays = learner.managedArrayCount();
+        if (pairs.size() < config.batchSize()) {
+            partialBatches.inc();
         }
-    }
-
-    /**
-     * The pairs of one replica waiting for their batch: by seq (sequence batching) or by arrival index (arrival
-     * batching, indices 0 .. size - 1), and how many of each batch have arrived (sequence batching).
-     */
-    private static final class Pending {
-        final Map<Long, ViewPair> pairs = new HashMap<>();
-        final Map<Long, Integer> fill = new HashMap<>();
-        private final int batch;
-        private final boolean bySeq;
-
-        Pending(int batch, boolean bySeq) {
-            this.batch = batch;
-            this.bySeq = bySeq;
+        if (batch.forced()) {
+            forcedBatches.inc();
         }
-
-        /** The waiting pairs by seq, or in arrival order: the order a restore adds them back in. */
-        List<ViewPair> inOrder() {
-            List<Long> keys = new ArrayList<>(pairs.keySet());
-            keys.sort(null);
-            List<ViewPair> out = new ArrayList<>(keys.size());
-            for (Long key : keys) {
-                out.add(pairs.get(key));
-            }
-            return out;
-        }
-
-        /** Keeps a pair under its seq (sequence batching) or its arrival index (arrival batching). */
-        void add(long key, ViewPair pair) {
-            pairs.put(key, pair);
-            if (bySeq) {
-                fill.merge(key / batch, 1, Integer::sum);
-            }
-        }
-    }
-
-    private void train(int replica, Learner learner, List<ViewPair> pairs) {
-        ViewPair first = pairs.get(0);
-        int per = first.view1.length;
-        float[] v1 = new float[pairs.size() * per];
-        float[] v2 = new float[pairs.size() * per];
-        for (int i = 0; i < pairs.size(); i++) {
-            System.arraycopy(pairs.get(i).view1, 0, v1, i * per, per);
-            System.arraycopy(pairs.get(i).view2, 0, v2, i * per, per);
-        }
-        StepResult r = learner.step(new ViewBatch(pairs.size(), first.channels, first.height, first.width, v1, v2));
         long now = System.nanoTime();
         Long previous = lastStepEnd.put(replica, now);
         StepMetrics m = new StepMetrics();
         m.replica = replica;
+        m.batch = index;
+        m.pairs = pairs.size();
         m.step = r.step();
         m.loss = r.loss();
         m.skipped = r.skipped();
@@ -259,7 +290,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         m.stepMillis = r.millis();
         double seconds = previous == null ? r.millis() / 1e3 : (now - previous) / 1e9;
         m.pairsPerSecond = pairs.size() / seconds;
-        m.firstSeq = first.seq;
+        m.firstSeq = batch.index() >= 0 ? batch.index() * config.batchSize() : pairs.get(0).seq;
         latest = m;
         if (r.skipped()) {
             skippedSteps.inc();
@@ -296,14 +327,36 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         for (Map.Entry<Integer, Learner> entry : learners.entrySet()) {
             setCurrentKey(entry.getKey());
             learnerState.write(entry.getValue().snapshot());
-            Pending waiting = pending.get(entry.getKey());
-            pendingState.update(waiting == null ? List.of() : waiting.inOrder());
+            pendingState.update(waiting(entry.getKey()));
         }
     }
 
-    /** At the end of a bounded input every replica publishes its final encoder (pairs of an incomplete batch stay unused). */
+    /** What a replica has waiting: its open batches' pairs and skip markers by seq, or its arrivals in order. */
+    private List<ViewPair> waiting(int replica) {
+        if (!sequenceBatching) {
+            return new ArrayList<>(arrivals.getOrDefault(replica, List.of()));
+        }
+        SequenceBatcher<ViewPair> batcher = batchers.get(replica);
+        List<ViewPair> out = new ArrayList<>();
+        for (SequenceBatcher.Waiting<ViewPair> w : batcher == null ? List.<SequenceBatcher.Waiting<ViewPair>>of()
+                : batcher.waiting()) {
+            out.add(w.pair() != null ? w.pair() : ViewPair.skipMarker(-1, w.seq(), -1, "restored"));
+        }
+        return out;
+    }
+
+    /**
+     * At the end of a bounded input every replica trains the batches that wait behind a seq that will never come, and
+     * publishes its final encoder (the pairs of an incomplete last batch stay unused).
+     */
     @Override
     public void endInput() {
+        trainClosedOnRestore();
+        for (Map.Entry<Integer, SequenceBatcher<ViewPair>> entry : batchers.entrySet()) {
+            List<SequenceBatcher.Batch<ViewPair>> closed = new ArrayList<>();
+            entry.getValue().closeBlocked(closed);
+            trainAll(entry.getKey(), closed);
+        }
         for (Map.Entry<Integer, Learner> entry : learners.entrySet()) {
             if (entry.getValue().steps() % publishEvery != 0) {
                 publish(entry.getKey(), entry.getValue(), latest);
@@ -330,8 +383,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             }
             learners.clear();
         }
-        if (pending != null) {
-            pending.clear();
+        if (batchers != null) {
+            batchers.clear();
+            arrivals.clear();
         }
         super.close();
     }

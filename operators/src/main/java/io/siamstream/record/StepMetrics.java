@@ -4,6 +4,11 @@ package io.siamstream.record;
 public class StepMetrics {
 
     public int replica;
+    /** The batch this record is about (batch b = seqs [bB, (b+1)B) with sequence batching): unique per record. */
+    public long batch;
+    /** Pairs the batch trained on: B, fewer when seqs were skipped, 0 or 1 when it was consumed without an update. */
+    public int pairs;
+    /** Applied updates so far, this one included (a skipped batch repeats the previous count). */
     public long step;
     public double loss;
     public boolean skipped;
@@ -21,9 +26,9 @@ public class StepMetrics {
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT,
-                "{\"replica\":%d,\"step\":%d,\"loss\":%s,\"skipped\":%s,\"collapse_z\":%s,\"collapse_p\":%s,"
+                "{\"replica\":%d,\"batch\":%d,\"pairs\":%d,\"step\":%d,\"loss\":%s,\"skipped\":%s,\"collapse_z\":%s,\"collapse_p\":%s,"
                         + "\"collapse_ref\":%s,\"lr\":%s,\"step_ms\":%.2f,\"pairs_per_s\":%s,\"first_seq\":%d}",
-                replica, step, JsonNumber.of(loss, "%.6f"), skipped, JsonNumber.of(collapse, "%.6f"),
+                replica, batch, pairs, step, JsonNumber.of(loss, "%.6f"), skipped, JsonNumber.of(collapse, "%.6f"),
                 JsonNumber.of(outputCollapse, "%.6f"), JsonNumber.of(collapseReference, "%.6f"),
                 JsonNumber.of(lr, "%.6g"), stepMillis, JsonNumber.of(pairsPerSecond, "%.1f"), firstSeq);
     }

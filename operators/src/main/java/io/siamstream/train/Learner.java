@@ -221,6 +221,24 @@ public final class Learner implements AutoCloseable {
         }
     }
 
+    /**
+     * Trains on the pairs of a closed batch (in their order), or consumes it with {@link #skipBatch} when fewer than
+     * two survived: the one rule of the job's trainer and of the reference loop.
+     */
+    public StepResult step(java.util.List<io.siamstream.record.ViewPair> pairs) {
+        return pairs.size() < 2 ? skipBatch() : step(ViewBatch.of(pairs));
+    }
+
+    /**
+     * Consumes a batch without an update, because too few of its pairs survived (batch norm needs two): counted with
+     * the skipped steps, so the batch position (steps + skipped steps) moves on as for any other batch.
+     */
+    public StepResult skipBatch() {
+        skipped++;
+        return new StepResult(step, Double.NaN, true, Double.NaN, Double.NaN,
+                CollapseIndicator.reference(config.heads().projectorOut()), schedule.lrAt(step), 0);
+    }
+
     private static double millisSince(long start) {
         return (System.nanoTime() - start) / 1e6;
     }
@@ -312,7 +330,7 @@ public final class Learner implements AutoCloseable {
         return step;
     }
 
-    /** Steps skipped because the loss was not finite. */
+    /** Batches consumed without an update: the loss was not finite, or too few pairs survived. */
     public long skippedSteps() {
         return skipped;
     }

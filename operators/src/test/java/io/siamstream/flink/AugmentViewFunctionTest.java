@@ -84,8 +84,16 @@ class AugmentViewFunctionTest {
             for (ImageRecord r : input) {
                 harness.processElement(r, r.seq);
             }
-            assertThat(harness.extractOutputValues()).containsExactly(
+            List<View> out = harness.extractOutputValues();
+            assertThat(out).filteredOn(v -> v.rejected == null).containsExactly(
                     expected(policy1(), image(0), 0), expected(policy1(), image(10), 0), expected(policy1(), image(11), 0));
+            // every rejected record's half goes on without data, so that pairing resolves its seq as a skip marker
+            assertThat(out).filteredOn(v -> v.rejected != null).extracting(v -> v.seq, v -> v.view, v -> v.data)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(1L, 0, null),
+                            org.assertj.core.groups.Tuple.tuple(2L, 0, null), org.assertj.core.groups.Tuple.tuple(3L, 0, null),
+                            org.assertj.core.groups.Tuple.tuple(4L, 0, null), org.assertj.core.groups.Tuple.tuple(5L, 0, null),
+                            org.assertj.core.groups.Tuple.tuple(6L, 0, null));
+            assertThat(out.get(1).rejected).isEqualTo("augment-view1: no-pixels");
             List<DeadLetter> dead = deadLetters(harness);
             assertThat(dead).extracting(d -> d.reason).containsExactly(
                     "no-pixels", "no-pixels", "wrong-size", "wrong-size", "wrong-channels", "wrong-shape");
@@ -97,7 +105,8 @@ class AugmentViewFunctionTest {
             assertThat(dead.get(5).detail).contains("1x10x10", "expected 1x12x12");
             assertThat(metrics.count("views")).isEqualTo(3);
             assertThat(metrics.count("deadLetters")).isEqualTo(6);
-            assertThat(harness.extractOutputValues().size() + dead.size()).isEqualTo(input.size());
+            assertThat(out).extracting(v -> v.seq).as("every record leaves as a view or a rejected half")
+                    .containsExactlyElementsOf(input.stream().map(r -> r.seq).toList());
         }
     }
 

@@ -81,7 +81,8 @@ class AugmentViewSourceRejectsTest {
         try (MockEnvironment env = environment(metrics);
              var harness = harness(new AugmentViewFunction(overflowing, 0, RUN_SEED, CHANNELS, SIZE, SIZE), env)) {
             harness.processElement(dark, 3);
-            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.extractOutputValues()).singleElement()
+                    .satisfies(v -> assertThat(v.rejected).isEqualTo("augment-view1: nan-pixels"));
             List<DeadLetter> dead = deadLetters(harness);
             assertThat(dead).extracting(d -> d.reason).containsExactly("nan-pixels");
             assertThat(dead.get(0).detail).contains("overflowing", "non-finite");

@@ -106,7 +106,8 @@ class PairViewsFunctionTest {
             assertThat(deadLetters(harness)).isEmpty();
             harness.setProcessingTime(TIMEOUT.toMillis());
 
-            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.extractOutputValues()).as("the trainer learns that seq 7 has no pair")
+                    .containsExactly(ViewPair.skipMarker(7, 7, 0, "unpaired-timeout"));
             assertThat(deadLetters(harness)).singleElement().satisfies(d -> {
                 assertThat(d.reason).isEqualTo("unpaired-timeout");
                 assertThat(d.stage).isEqualTo("pair-views");
@@ -120,6 +121,25 @@ class PairViewsFunctionTest {
             assertThat(operator.waitingHalves()).isZero();
             assertThat(metrics.count("unpairedTimeouts")).isEqualTo(2);
             assertThat(metrics.count("deadLetters")).isEqualTo(2);
+            assertThat(metrics.count("skipMarkers")).isEqualTo(2);
+            assertThat(metrics.count("pairs")).isZero();
+        }
+    }
+
+    @Test
+    void aRejectedHalfMakesASkipMarkerWithoutASecondDeadLetter() throws Exception {
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        try (MockEnvironment env = environment(metrics); var harness = opened(env)) {
+            harness.processElement(half(5, 0, 0.5f), 0);
+            harness.processElement(View.rejected(5, 5, 0, 1, "augment-view2: nan-pixels"), 0);
+            harness.processElement(View.rejected(6, 6, 0, 1, "augment-view2: no-pixels"), 0);
+            harness.processElement(View.rejected(6, 6, 0, 0, "augment-view1: no-pixels"), 0);
+
+            assertThat(harness.extractOutputValues()).containsExactly(
+                    ViewPair.skipMarker(5, 5, 0, "augment-view2: nan-pixels"),
+                    ViewPair.skipMarker(6, 6, 0, "augment-view1: no-pixels"));
+            assertThat(deadLetters(harness)).as("the augmentation operators dead-lettered them already").isEmpty();
+            assertThat(metrics.count("skipMarkers")).isEqualTo(2);
             assertThat(metrics.count("pairs")).isZero();
         }
     }
@@ -177,17 +197,21 @@ class PairViewsFunctionTest {
             assertThat(metrics.count("pairs")).isEqualTo(1);
         }
 
-        // the restored timer still fires for a half whose partner never comes
+        // A restore long after the saved deadline (downtime of 5 timeouts): the half waits a whole timeout from the
+        // restore, since its partner may still be on its way; then the timer fires for a partner that never comes.
+        long restoredAt = 5 * TIMEOUT.toMillis();
         FlinkTestSupport.Metrics metrics2 = new FlinkTestSupport.Metrics();
         try (MockEnvironment env = environment(metrics2); var lonely = harness(env)) {
-            lonely.setProcessingTime(0);
+            lonely.setProcessingTime(restoredAt);
             lonely.initializeState(snapshot);
             lonely.open();
-            lonely.setProcessingTime(TIMEOUT.toMillis() - 1);
-            assertThat(deadLetters(lonely)).as("the restored half keeps its deadline").isEmpty();
-            lonely.setProcessingTime(TIMEOUT.toMillis());
+            lonely.setProcessingTime(restoredAt + TIMEOUT.toMillis() - 1);
+            assertThat(deadLetters(lonely)).as("the timeout counts from the restore").isEmpty();
+            lonely.setProcessingTime(restoredAt + TIMEOUT.toMillis());
             assertThat(deadLetters(lonely)).extracting(d -> d.reason, d -> d.seq)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("unpaired-timeout", 9L));
+            assertThat(lonely.extractOutputValues()).extracting(p -> p.seq, p -> p.skip)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(9L, "unpaired-timeout"));
             lonely.snapshot(1, 1);
             assertThat(lonely.numKeyedStateEntries()).isZero();
             assertThat(metrics2.count("unpairedTimeouts")).isEqualTo(1);
@@ -205,7 +229,8 @@ class PairViewsFunctionTest {
             View bad = half(6, 2, 0.1f);
             harness.processElement(bad, 0);
 
-            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.extractOutputValues()).as("seq 4 lost its pair; a bad index resolves no seq")
+                    .containsExactly(ViewPair.skipMarker(4, 4, 0, "mismatched-views"));
             List<String> reasons = deadLetters(harness).stream().map(d -> d.reason).toList();
             assertThat(reasons).containsExactly("mismatched-views", "bad-view-index");
             harness.snapshot(1, 1);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.siamstream.record.DeadLetter;
 import io.siamstream.record.StepMetrics;
 import io.siamstream.record.ViewPair;
+import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.Tensor;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,11 @@ class TrainingOperatorTest {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(operator, p -> 0, Types.INT);
         h.getExecutionConfig().disableGenericTypes();
         return h;
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> harness(
+            TrainingOperator operator, MockEnvironment env) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(operator, p -> 0, Types.INT, env);
     }
 
     private static void send(KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> h, long... seqs)
@@ -81,9 +88,113 @@ class TrainingOperatorTest {
             send(h, 0, 1, 2, 3, 2, 5, 5);
             List<DeadLetter> dead = new ArrayList<>();
             h.getSideOutput(DeadLetters.TAG).forEach(r -> dead.add(r.getValue()));
-            assertThat(dead).extracting(d -> d.reason).containsExactly(DeadLetters.DUPLICATE_PAIR, DeadLetters.DUPLICATE_PAIR);
+            // seq 2 again after batch 0 trained is late; seq 5 twice while batch 1 waits is a duplicate
+            assertThat(dead).extracting(d -> d.reason).containsExactly(DeadLetters.LATE_PAIR, DeadLetters.DUPLICATE_PAIR);
             assertThat(dead).extracting(d -> d.seq).containsExactly(2L, 5L);
             assertThat(steps(h)).hasSize(1);
+        }
+    }
+
+    private static void skip(KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, StepMetrics> h, long seq,
+                             String reason) throws Exception {
+        h.processElement(new StreamRecord<>(ViewPair.skipMarker(seq % 7, seq, 0, reason)));
+    }
+
+    private static List<ViewPair> pairs(long... seqs) {
+        List<ViewPair> out = new ArrayList<>();
+        for (long seq : seqs) {
+            out.add(pair(seq));
+        }
+        return out;
+    }
+
+    @Test
+    void lostRecordsNeverStallTrainingAndTheirBatchesTrainWithTheRest() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, 8);
+        FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
+        OperatorSubtaskState checkpoint;
+        try (MockEnvironment env = FlinkTestSupport.environment(metrics); var h = harness(operator, env)) {
+            h.open();
+            send(h, 0, 1, 2);
+            skip(h, 3, "augment-view2: nan-pixels");           // rejected by one view only
+            send(h, 4, 5);
+            checkpoint = h.snapshot(1, 1);                     // the skip of seq 6 comes after the checkpoint
+            skip(h, 6, "unpaired-timeout");                    // its pair timed out in pairing
+            send(h, 7);
+            send(h, 8, 10, 11, 12, 13, 14, 15);                // seq 9 never arrives
+            assertThat(steps(h)).as("batch 2 waits for seq 9, batch 3 behind it").hasSize(2);
+            send(h, 16, 17);                                   // 9 pairs wait: past the bound of 8
+            send(h, 9);                                        // the straggler comes too late
+
+            assertThat(steps(h)).extracting(m -> m.pairs).containsExactly(3, 3, 3, 4);
+            assertThat(steps(h)).extracting(m -> m.step).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(steps(h)).extracting(m -> m.firstSeq).containsExactly(0L, 4L, 8L, 12L);
+            assertThat(metrics.count("skippedPairs")).isEqualTo(2);
+            assertThat(metrics.count("partialBatches")).isEqualTo(3);
+            assertThat(metrics.count("forcedBatches")).isEqualTo(1);
+            List<DeadLetter> dead = new ArrayList<>();
+            h.getSideOutput(DeadLetters.TAG).forEach(r -> dead.add(r.getValue()));
+            assertThat(dead).singleElement().satisfies(d -> {
+                assertThat(d.reason).isEqualTo(DeadLetters.LATE_PAIR);
+                assertThat(d.seq).isEqualTo(9);
+            });
+            // exactly the smaller batches, bit for bit: a learner trained on them directly ends where the operator did
+            try (Learner direct = Learner.create(CONFIG)) {
+                direct.step(pairs(0, 1, 2));
+                direct.step(pairs(4, 5, 7));
+                direct.step(pairs(8, 10, 11));
+                direct.step(pairs(12, 13, 14, 15));
+                assertTensorsEqual(operator.learnerOf(0).snapshot().tensors(), direct.snapshot().tensors());
+            }
+        }
+        // the skip marker of seq 3 is in the checkpoint with the waiting pairs: a restore closes batch 1 the same way
+        TrainingOperator restored = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, 8);
+        try (var h = harness(restored)) {
+            h.initializeState(checkpoint);
+            h.open();
+            skip(h, 6, "unpaired-timeout");
+            send(h, 7);
+            assertThat(steps(h)).extracting(m -> m.pairs).containsExactly(3);
+            try (Learner direct = Learner.create(CONFIG)) {
+                direct.step(pairs(0, 1, 2));
+                direct.step(pairs(4, 5, 7));
+                assertTensorsEqual(restored.learnerOf(0).snapshot().tensors(), direct.snapshot().tensors());
+            }
+        }
+    }
+
+    @Test
+    void aBatchWithFewerThanTwoPairsIsConsumedWithoutAnUpdate() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(operator)) {
+            h.open();
+            skip(h, 0, "unpaired-timeout");
+            skip(h, 1, "unpaired-timeout");
+            skip(h, 2, "mismatched-views");
+            send(h, 3, 4, 5, 6, 7);
+            assertThat(steps(h)).extracting(m -> m.batch, m -> m.pairs, m -> m.skipped, m -> m.step)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, 1, true, 0L),
+                            org.assertj.core.groups.Tuple.tuple(1L, 4, false, 1L));
+            assertThat(operator.learnerOf(0).skippedSteps()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void atTheEndOfTheInputBatchesBehindALostSeqStillTrain() throws Exception {
+        TrainingOperator operator = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(operator)) {
+            h.open();
+            send(h, 0, 1, 3, 4, 5, 6, 7, 8, 9);               // seq 2 lost; 8, 9 an incomplete tail
+            assertThat(steps(h)).isEmpty();
+            h.endInput();
+            assertThat(steps(h)).extracting(m -> m.pairs).containsExactly(3, 4);
+        }
+    }
+
+    private static void assertTensorsEqual(Map<String, Tensor> actual, Map<String, Tensor> expected) {
+        assertThat(actual.keySet()).isEqualTo(expected.keySet());
+        for (String name : expected.keySet()) {
+            assertThat(actual.get(name).data()).as(name).isEqualTo(expected.get(name).data());
         }
     }
 

@@ -17,7 +17,7 @@ class RecordJsonTest {
         m.outputCollapse = 0.0625;
         m.lr = 0.25;
         assertThat(m.toString())
-                .startsWith("{\"replica\":0,\"step\":7,\"loss\":null,\"skipped\":true,\"collapse_z\":null,"
+                .startsWith("{\"replica\":0,\"batch\":0,\"pairs\":0,\"step\":7,\"loss\":null,\"skipped\":true,\"collapse_z\":null,"
                         + "\"collapse_p\":0.062500,")
                 .doesNotContain("NaN").doesNotContain("Infinity");
     }
