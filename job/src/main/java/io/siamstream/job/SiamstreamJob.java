@@ -5,7 +5,7 @@ import io.siamstream.connectors.replay.ReplayDataset;
 import io.siamstream.eval.EvaluationSet;
 import io.siamstream.flink.AugmentationTopology;
 import io.siamstream.flink.DeadLetters;
-import io.siamstream.flink.EvaluationFunction;
+import io.siamstream.flink.EvaluationOperator;
 import io.siamstream.flink.TrainingOperator;
 import io.siamstream.record.DeadLetter;
 import io.siamstream.record.EvalReport;
@@ -72,7 +72,18 @@ public final class SiamstreamJob {
                 .uid(SOURCE_UID);
     }
 
+    /** The job's streams with the standard evaluation (kNN, linear probe, collapse), or none where there is no data for it. */
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images) {
+        SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
+        return build(settings, images, evaluation == null ? null
+                : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery()));
+    }
+
+    /**
+     * The job's streams with {@code evaluator} evaluating the model updates (null: evaluation off). The evaluator
+     * works on the latest version only and never holds the trainer back (see {@link EvaluationOperator}).
+     */
+    public static Streams build(JobSettings settings, DataStream<ImageRecord> images, EvaluationOperator evaluator) {
         AugmentationTopology.Result views = AugmentationTopology.build(images, settings.view1Policy(), settings.view2Policy(),
                 settings.seed(), settings.channels(), settings.imageSize(), settings.imageSize(),
                 settings.view1Parallelism(), settings.view2Parallelism(),
@@ -86,20 +97,27 @@ public final class SiamstreamJob {
                 .setParallelism(1)
                 .setMaxParallelism(1);
         DataStream<ModelUpdate> models = steps.getSideOutput(TrainingOperator.MODEL_UPDATES);
-        SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
-        DataStream<EvalReport> reports = models
-                .process(evaluation == null ? new NoEvaluation()
-                                : new EvaluationFunction(settings.learner(), evaluation, settings.linearEvery()),
-                        TypeInformation.of(EvalReport.class))
+        DataStream<EvalReport> reports = (evaluator == null
+                        ? models.process(new NoEvaluation(), TypeInformation.of(EvalReport.class))
+                        : models.transform("evaluate", TypeInformation.of(EvalReport.class), evaluator))
                 .uid(EVALUATE_UID)
-                .name(evaluation == null ? "evaluate (off)" : "evaluate")
+                .name(evaluator == null ? "evaluate (off)" : "evaluate")
                 .setParallelism(1);
         DataStream<DeadLetter> deadLetters = views.deadLetters().union(steps.getSideOutput(DeadLetters.TAG));
         return new Streams(steps, models, reports, deadLetters);
     }
 
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks) {
-        Streams streams = build(settings, images);
+        return attach(build(settings, images), sinks);
+    }
+
+    /** As {@link #build(JobSettings, DataStream, JobSinks)}, with {@code evaluator} (null: evaluation off). */
+    public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks,
+                                EvaluationOperator evaluator) {
+        return attach(build(settings, images, evaluator), sinks);
+    }
+
+    private static Streams attach(Streams streams, JobSinks sinks) {
         streams.steps().sinkTo(sinks.steps()).uid("sink-steps").name("steps").setParallelism(1);
         streams.reports().sinkTo(sinks.reports()).uid("sink-reports").name("reports").setParallelism(1);
         streams.deadLetters().sinkTo(sinks.deadLetters()).uid("sink-dead-letters").name("dead letters").setParallelism(1);
