@@ -149,9 +149,9 @@ public final class LearnerDemo {
         Settings settings = Settings.parse(args);
         Outcome outcome = run(settings, true);
         StepResult last = outcome.last();
-        System.out.printf(Locale.ROOT, "done: kNN top-1 %.3f (random encoder %.3f), collapse z %.4f p %.4f (healthy %.4f)%n",
-                outcome.knnTrained(), outcome.knnRandom(), last.collapseStd(), last.outputCollapseStd(),
-                last.collapseReference());
+        System.out.printf(Locale.ROOT, "done: kNN top-1 %.3f (random encoder %.3f), projection std %.4f output std %.4f (healthy %.4f)%n",
+                outcome.knnTrained(), outcome.knnRandom(), last.projectionStd(), last.outputStd(),
+                last.healthyStd());
     }
 
     public static Outcome run(Settings settings, boolean print) throws IOException {
@@ -183,9 +183,9 @@ public final class LearnerDemo {
             long start = System.nanoTime();
             double[] knnLatest = {knnRandom};
             StepResult last = trainer.train(settings.steps(), r -> {
-                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%s,\"collapse_z\":%s,\"collapse_p\":%s,\"lr\":%s,\"ms\":%.1f,\"skipped\":%s}%n",
-                        r.step(), JsonNumber.of(r.loss(), "%.6f"), JsonNumber.of(r.collapseStd(), "%.6f"),
-                        JsonNumber.of(r.outputCollapseStd(), "%.6f"), JsonNumber.of(r.lr(), "%.6g"), r.millis(), r.skipped());
+                metrics.printf(Locale.ROOT, "{\"step\":%d,\"loss\":%s,\"projection_std\":%s,\"output_std\":%s,\"lr\":%s,\"ms\":%.1f,\"skipped\":%s}%n",
+                        r.step(), JsonNumber.of(r.loss(), "%.6f"), JsonNumber.of(r.projectionStd(), "%.6f"),
+                        JsonNumber.of(r.outputStd(), "%.6f"), JsonNumber.of(r.lr(), "%.6g"), r.millis(), r.skipped());
                 boolean eval = settings.evalEvery() > 0 && r.step() % settings.evalEvery() == 0;
                 if (eval) {
                     knnLatest[0] = knn(learner, evaluation);
@@ -193,9 +193,9 @@ public final class LearnerDemo {
                 if (print && (r.step() % 20 == 0 || eval)) {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     System.out.printf(Locale.ROOT,
-                            "step %5d | %6.1f pairs/s | loss %+.4f | collapse z %.4f p %.4f (healthy %.4f) | lr %.4f | kNN %.3f%n",
-                            r.step(), r.step() * settings.batchSize() / seconds, r.loss(), r.collapseStd(),
-                            r.outputCollapseStd(), r.collapseReference(), r.lr(), knnLatest[0]);
+                            "step %5d | %6.1f pairs/s | loss %+.4f | projection std %.4f output std %.4f (healthy %.4f) | lr %.4f | kNN %.3f%n",
+                            r.step(), r.step() * settings.batchSize() / seconds, r.loss(), r.projectionStd(),
+                            r.outputStd(), r.healthyStd(), r.lr(), knnLatest[0]);
                 }
             });
             double seconds = (System.nanoTime() - start) / 1e9;

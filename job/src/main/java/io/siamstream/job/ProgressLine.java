@@ -22,9 +22,9 @@ public class ProgressLine extends CoProcessFunction<StepMetrics, EvalReport, Str
     public void processElement1(StepMetrics m, Context ctx, Collector<String> out) {
         if (m.step % every == 0 || m.skipped) {
             out.collect(String.format(Locale.ROOT,
-                    "step %6d | %7.1f pairs/s | loss %+.4f%s | collapse z %.4f p %.4f (healthy %.4f) | lr %.4f | kNN %s",
-                    m.step, m.pairsPerSecond, m.loss, m.skipped ? " (skipped)" : "", m.collapse, m.outputCollapse,
-                    m.collapseReference, m.lr,
+                    "step %6d | %7.1f pairs/s | loss %+.4f%s | projection std %.4f output std %.4f (healthy %.4f) | lr %.4f | kNN %s",
+                    m.step, m.pairsPerSecond, m.loss, m.skipped ? " (skipped)" : "", m.projectionStd, m.outputStd,
+                    m.healthyStd, m.lr,
                     latest == null ? "-" : String.format(Locale.ROOT, "%.3f (v%d)", latest.knnTop1, latest.version)));
         }
     }
@@ -32,8 +32,8 @@ public class ProgressLine extends CoProcessFunction<StepMetrics, EvalReport, Str
     @Override
     public void processElement2(EvalReport r, Context ctx, Collector<String> out) {
         latest = r;
-        out.collect(String.format(Locale.ROOT, "evaluation of model v%d: kNN top-1 %.3f%s, feature collapse %.4f (healthy %.4f), %.0f ms",
+        out.collect(String.format(Locale.ROOT, "evaluation of model v%d: kNN top-1 %.3f%s, feature std %.4f (healthy %.4f), %.0f ms",
                 r.version, r.knnTop1, Double.isNaN(r.linearTop1) ? "" : String.format(Locale.ROOT, ", linear top-1 %.3f", r.linearTop1),
-                r.collapse, r.collapseReference, r.evalMillis));
+                r.featureStd, r.healthyFeatureStd, r.evalMillis));
     }
 }

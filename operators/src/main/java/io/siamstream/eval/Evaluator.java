@@ -2,12 +2,12 @@ package io.siamstream.eval;
 
 /**
  * Evaluates a frozen encoder on an {@link EvaluationSet}: weighted kNN top-1 (k = 200, T = 0.1) every time, a linear
- * probe when asked, and the collapse indicator of the encoder's features of the query set.
+ * probe when asked, and the std of the encoder's l2-normalised features (featureStd, the third collapse indicator) of the query set.
  */
 public final class Evaluator {
 
     /** What one evaluation found. linearTop1 is NaN when no probe ran. */
-    public record Result(double knnTop1, double linearTop1, double collapse, double collapseReference, double millis) {}
+    public record Result(double knnTop1, double linearTop1, double featureStd, double healthyFeatureStd, double millis) {}
 
     private final EvaluationSet data;
     private final KnnClassifier knn;
@@ -28,7 +28,7 @@ public final class Evaluator {
         double linear = withLinearProbe
                 ? probe.accuracy(bank, data.bankLabels(), queries, data.queryLabels(), dim)
                 : Double.NaN;
-        double collapse = CollapseIndicator.ofFeatures(queries, data.queryLabels().length, dim);
-        return new Result(knnTop1, linear, collapse, CollapseIndicator.reference(dim), (System.nanoTime() - start) / 1e6);
+        double featureStd = CollapseIndicator.ofFeatures(queries, data.queryLabels().length, dim);
+        return new Result(knnTop1, linear, featureStd, CollapseIndicator.reference(dim), (System.nanoTime() - start) / 1e6);
     }
 }

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <p>The evaluation itself is an {@link EvaluationFactory}: {@link #standard} builds the kNN / linear probe /
  * collapse evaluation of {@code io.siamstream.eval}; tests plug in their own. The linear probe runs on every
  * {@code linearEvery}-th evaluation (0: never). Updates for another model (fingerprint) are counted in
- * {@code rejectedUpdates} and dropped. Gauges: knnTop1, linearTop1, featureCollapse, evaluatedVersion of the latest
+ * {@code rejectedUpdates} and dropped. Gauges: knnTop1, linearTop1, featureStd, healthyFeatureStd, evaluatedVersion of the latest
  * report.
  */
 public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
@@ -150,7 +150,8 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
         var metrics = getRuntimeContext().getMetricGroup();
         metrics.gauge("knnTop1", () -> latest == null ? Double.NaN : latest.knnTop1);
         metrics.gauge("linearTop1", () -> latest == null ? Double.NaN : latest.linearTop1);
-        metrics.gauge("featureCollapse", () -> latest == null ? Double.NaN : latest.collapse);
+        metrics.gauge("featureStd", () -> latest == null ? Double.NaN : latest.featureStd);
+        metrics.gauge("healthyFeatureStd", () -> latest == null ? Double.NaN : latest.healthyFeatureStd);
         metrics.gauge("evaluatedVersion", () -> latest == null ? -1L : latest.version);
         rejected = metrics.counter("rejectedUpdates");
         skipped = metrics.counter("skippedVersions");
@@ -305,7 +306,8 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
         c.fingerprint = u.fingerprint;
         c.encoderState = u.encoderState;
         c.loss = u.loss;
-        c.collapse = u.collapse;
+        c.projectionStd = u.projectionStd;
+        c.outputStd = u.outputStd;
         c.wallTimeMillis = u.wallTimeMillis;
         return c;
     }

@@ -15,7 +15,7 @@ import org.apache.flink.util.function.SerializableSupplier;
 
 /**
  * The evaluation the job runs: a frozen encoder rebuilt from the update (never the trainer's live model), weighted
- * kNN top-1 (k = 200, T = 0.1), the linear probe when asked, and the collapse indicator of the features. The
+ * kNN top-1 (k = 200, T = 0.1), the linear probe when asked, and the feature std (collapse indicator of the features). The
  * evaluation data is loaded on the worker thread, at the first evaluation, not while the task starts.
  */
 final class StandardEvaluation implements EvaluationOperator.EvaluationFactory {
@@ -51,8 +51,8 @@ final class StandardEvaluation implements EvaluationOperator.EvaluationFactory {
         report.version = update.version;
         report.knnTop1 = r.knnTop1();
         report.linearTop1 = r.linearTop1();
-        report.collapse = r.collapse();
-        report.collapseReference = r.collapseReference();
+        report.featureStd = r.featureStd();
+        report.healthyFeatureStd = r.healthyFeatureStd();
         report.evalMillis = r.millis();
         report.wallTimeMillis = System.currentTimeMillis();
         return report;

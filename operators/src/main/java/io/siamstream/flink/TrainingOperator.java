@@ -143,7 +143,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         forcedBatches = metrics.counter("forcedBatches");
         metrics.gauge("nativeArrays", () -> nativeArrays);
         metrics.gauge("loss", () -> latest == null ? Double.NaN : latest.loss);
-        metrics.gauge("collapse", () -> latest == null ? Double.NaN : latest.collapse);
+        // the three collapse indicators have distinct names: projectionStd (z), outputStd (p), and the evaluator's
+        // featureStd; healthyStd is what the first two are for a healthy representation
+        metrics.gauge("projectionStd", () -> latest == null ? Double.NaN : latest.projectionStd);
+        metrics.gauge("outputStd", () -> latest == null ? Double.NaN : latest.outputStd);
+        metrics.gauge("healthyStd", () -> latest == null ? Double.NaN : latest.healthyStd);
         metrics.gauge("lr", () -> latest == null ? Double.NaN : latest.lr);
         metrics.gauge("pairsPerSecond", () -> latest == null ? Double.NaN : latest.pairsPerSecond);
         metrics.gauge("step", () -> latest == null ? 0L : latest.step);
@@ -283,9 +287,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         m.step = r.step();
         m.loss = r.loss();
         m.skipped = r.skipped();
-        m.collapse = r.collapseStd();
-        m.outputCollapse = r.outputCollapseStd();
-        m.collapseReference = r.collapseReference();
+        m.projectionStd = r.projectionStd();
+        m.outputStd = r.outputStd();
+        m.healthyStd = r.healthyStd();
         m.lr = r.lr();
         m.stepMillis = r.millis();
         double seconds = previous == null ? r.millis() / 1e3 : (now - previous) / 1e9;
@@ -310,7 +314,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         update.fingerprint = config.modelFingerprint();
         update.encoderState = LearnerStateCodec.encode(learner.encoderSnapshot());
         update.loss = m == null ? Double.NaN : m.loss;
-        update.collapse = m == null ? Double.NaN : m.collapse;
+        update.projectionStd = m == null ? Double.NaN : m.projectionStd;
+        update.outputStd = m == null ? Double.NaN : m.outputStd;
         update.wallTimeMillis = System.currentTimeMillis();
         output.collect(MODEL_UPDATES, new StreamRecord<>(update));
     }

@@ -12,7 +12,9 @@ public class ModelUpdate {
     public String fingerprint;
     public byte[] encoderState;
     public double loss;
-    public double collapse;
+    /** The publishing step's projection std and output std (see StepMetrics). */
+    public double projectionStd;
+    public double outputStd;
     public long wallTimeMillis;
 
     public ModelUpdate() {}
@@ -21,9 +23,9 @@ public class ModelUpdate {
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT,
-                "{\"replica\":%d,\"version\":%d,\"fingerprint\":%s,\"encoder_bytes\":%d,\"loss\":%s,\"collapse\":%s,"
+                "{\"replica\":%d,\"version\":%d,\"fingerprint\":%s,\"encoder_bytes\":%d,\"loss\":%s,\"projection_std\":%s,\"output_std\":%s,"
                         + "\"wall_time_ms\":%d}",
                 replica, version, DeadLetter.quote(fingerprint), encoderState == null ? 0 : encoderState.length,
-                JsonNumber.of(loss, "%.6f"), JsonNumber.of(collapse, "%.6f"), wallTimeMillis);
+                JsonNumber.of(loss, "%.6f"), JsonNumber.of(projectionStd, "%.6f"), JsonNumber.of(outputStd, "%.6f"), wallTimeMillis);
     }
 }

@@ -12,9 +12,12 @@ public class StepMetrics {
     public long step;
     public double loss;
     public boolean skipped;
-    public double collapse;
-    public double outputCollapse;
-    public double collapseReference;
+    /** Std of the l2-normalised projection z per dimension, averaged (the SimSiam paper's monitor). */
+    public double projectionStd;
+    /** The same of the online output the loss compares (p; z without a predictor): where SimSiam's collapse shows. */
+    public double outputStd;
+    /** 1 / sqrt(dim of z): what both are for a healthy, uniformly spread representation; 0 is collapse. */
+    public double healthyStd;
     public double lr;
     public double stepMillis;
     public double pairsPerSecond;
@@ -26,10 +29,10 @@ public class StepMetrics {
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT,
-                "{\"replica\":%d,\"batch\":%d,\"pairs\":%d,\"step\":%d,\"loss\":%s,\"skipped\":%s,\"collapse_z\":%s,\"collapse_p\":%s,"
-                        + "\"collapse_ref\":%s,\"lr\":%s,\"step_ms\":%.2f,\"pairs_per_s\":%s,\"first_seq\":%d}",
-                replica, batch, pairs, step, JsonNumber.of(loss, "%.6f"), skipped, JsonNumber.of(collapse, "%.6f"),
-                JsonNumber.of(outputCollapse, "%.6f"), JsonNumber.of(collapseReference, "%.6f"),
+                "{\"replica\":%d,\"batch\":%d,\"pairs\":%d,\"step\":%d,\"loss\":%s,\"skipped\":%s,\"projection_std\":%s,\"output_std\":%s,"
+                        + "\"healthy_std\":%s,\"lr\":%s,\"step_ms\":%.2f,\"pairs_per_s\":%s,\"first_seq\":%d}",
+                replica, batch, pairs, step, JsonNumber.of(loss, "%.6f"), skipped, JsonNumber.of(projectionStd, "%.6f"),
+                JsonNumber.of(outputStd, "%.6f"), JsonNumber.of(healthyStd, "%.6f"),
                 JsonNumber.of(lr, "%.6g"), stepMillis, JsonNumber.of(pairsPerSecond, "%.1f"), firstSeq);
     }
 }

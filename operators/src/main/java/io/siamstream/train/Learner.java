@@ -210,11 +210,11 @@ public final class Learner implements AutoCloseable {
             optimizer.update(scheduled, lr);
             optimizer.update(fixedLr, schedule.peakLr());
             method.afterUpdate(step, schedule.progress(step));
-            double collapse = CollapseIndicator.of(out.projection().stopGradient());
-            double outputCollapse = out.output() == out.projection()
-                    ? collapse : CollapseIndicator.of(out.output().stopGradient());
+            double projectionStd = CollapseIndicator.of(out.projection().stopGradient());
+            double outputStd = out.output() == out.projection()
+                    ? projectionStd : CollapseIndicator.of(out.output().stopGradient());
             step++;
-            return new StepResult(step, loss, false, collapse, outputCollapse,
+            return new StepResult(step, loss, false, projectionStd, outputStd,
                     CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
         } finally {
             AUTOGRAD.unlock();

@@ -13,12 +13,12 @@ class RecordJsonTest {
         m.step = 7;
         m.loss = Double.NaN;
         m.skipped = true;
-        m.collapse = Double.POSITIVE_INFINITY;
-        m.outputCollapse = 0.0625;
+        m.projectionStd = Double.POSITIVE_INFINITY;
+        m.outputStd = 0.0625;
         m.lr = 0.25;
         assertThat(m.toString())
-                .startsWith("{\"replica\":0,\"batch\":0,\"pairs\":0,\"step\":7,\"loss\":null,\"skipped\":true,\"collapse_z\":null,"
-                        + "\"collapse_p\":0.062500,")
+                .startsWith("{\"replica\":0,\"batch\":0,\"pairs\":0,\"step\":7,\"loss\":null,\"skipped\":true,\"projection_std\":null,"
+                        + "\"output_std\":0.062500,")
                 .doesNotContain("NaN").doesNotContain("Infinity");
     }
 

@@ -20,8 +20,8 @@ class LearnerStepTest {
             assertThat(r.step()).isEqualTo(1);
             assertThat(r.skipped()).isFalse();
             assertThat(r.loss()).isBetween(-1.0, 1.0);
-            assertThat(r.collapseStd()).isBetween(0.0, 1.0);
-            assertThat(r.collapseReference()).isEqualTo(1 / Math.sqrt(256));
+            assertThat(r.projectionStd()).isBetween(0.0, 1.0);
+            assertThat(r.healthyStd()).isEqualTo(1 / Math.sqrt(256));
             assertThat(r.lr()).isEqualTo(CONFIG.optimizer().schedule(16).lrAt(0));
             assertThat(r.millis()).isPositive();
             assertThat(learner.device()).isEqualTo(Device.cpu());

@@ -219,7 +219,7 @@ class KafkaRoundTripTest {
         env.execute("kafka exactly once");
         assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
 
-        Pattern step = Pattern.compile("^\\{\"replica\":0,\"step\":(\\d+),.*}$");
+        Pattern step = Pattern.compile("^\\{\"replica\":0,\"batch\":\\d+,\"pairs\":\\d+,\"step\":(\\d+),.*}$");
         List<Long> steps = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : broker.readAll(topic, "read_committed")) {
             Matcher m = step.matcher(new String(r.value(), StandardCharsets.UTF_8));
@@ -283,7 +283,7 @@ class KafkaRoundTripTest {
         io.siamstream.job.SiamstreamJob.build(settings, images, kafka.sinks());
         env.execute("siamstream on kafka");
 
-        Pattern step = Pattern.compile("^\\{\"replica\":0,\"step\":(\\d+),.*}$");
+        Pattern step = Pattern.compile("^\\{\"replica\":0,\"batch\":\\d+,\"pairs\":\\d+,\"step\":(\\d+),.*}$");
         List<Long> steps = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : broker.readAll(prefix + "steps", "read_committed")) {
             Matcher m = step.matcher(new String(r.value(), StandardCharsets.UTF_8));

@@ -29,9 +29,9 @@ class MethodsLearnTest {
         LearnerDemo.Settings settings = MethodComparison.settings(recipe, STEPS, BATCH, "bundled", out)
                 .withDevice("cpu");
         LearnerDemo.Outcome outcome = LearnerDemo.run(settings, false);
-        System.out.printf(java.util.Locale.ROOT, "%s: loss %.4f, collapse z %.4f p %.4f (healthy %.4f), kNN %.3f "
-                        + "(random encoder %.3f)%n", method, outcome.last().loss(), outcome.last().collapseStd(),
-                outcome.last().outputCollapseStd(), outcome.last().collapseReference(), outcome.knnTrained(),
+        System.out.printf(java.util.Locale.ROOT, "%s: loss %.4f, projection std %.4f output std %.4f (healthy %.4f), kNN %.3f "
+                        + "(random encoder %.3f)%n", method, outcome.last().loss(), outcome.last().projectionStd(),
+                outcome.last().outputStd(), outcome.last().healthyStd(), outcome.knnTrained(),
                 outcome.knnRandom());
         assertThat(outcome.last().skipped()).isFalse();
         assertThat(outcome.knnTrained()).as(method + ": kNN of the trained encoder vs a random one")

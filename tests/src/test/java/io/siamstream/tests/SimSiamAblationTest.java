@@ -29,9 +29,9 @@ class SimSiamAblationTest {
         LearnerDemo.Outcome outcome = LearnerDemo.run(settings, false);
         StepResult last = outcome.last();
         System.out.printf(java.util.Locale.ROOT,
-                "ablation stop-gradient=%s predictor=%s: loss %.4f, collapse z %.4f p %.4f (healthy %.4f), "
-                        + "kNN %.3f (random encoder %.3f)%n", stopGradient, predictor, last.loss(), last.collapseStd(),
-                last.outputCollapseStd(), last.collapseReference(), outcome.knnTrained(), outcome.knnRandom());
+                "ablation stop-gradient=%s predictor=%s: loss %.4f, projection std %.4f output std %.4f (healthy %.4f), "
+                        + "kNN %.3f (random encoder %.3f)%n", stopGradient, predictor, last.loss(), last.projectionStd(),
+                last.outputStd(), last.healthyStd(), outcome.knnTrained(), outcome.knnRandom());
         return outcome;
     }
 
@@ -39,8 +39,8 @@ class SimSiamAblationTest {
     void withStopGradientAndPredictorItLearnsWithoutCollapse(@TempDir Path out) throws Exception {
         LearnerDemo.Outcome outcome = run(out, true, true);
         StepResult last = outcome.last();
-        assertThat(last.outputCollapseStd()).as("indicator on p").isGreaterThan(0.75 * last.collapseReference());
-        assertThat(last.collapseStd()).as("indicator on z").isGreaterThan(0.75 * last.collapseReference());
+        assertThat(last.outputStd()).as("indicator on p").isGreaterThan(0.75 * last.healthyStd());
+        assertThat(last.projectionStd()).as("indicator on z").isGreaterThan(0.75 * last.healthyStd());
         assertThat(last.loss()).as("the views agree better than at the start (0)").isLessThan(-0.5);
         assertThat(outcome.knnTrained()).as("kNN of the trained encoder vs a random one")
                 .isGreaterThan(outcome.knnRandom() + KNN_MARGIN);
@@ -50,7 +50,7 @@ class SimSiamAblationTest {
     void withoutStopGradientItCollapses(@TempDir Path out) throws Exception {
         LearnerDemo.Outcome outcome = run(out, false, true);
         StepResult last = outcome.last();
-        assertThat(last.outputCollapseStd()).as("indicator on p").isLessThan(0.2 * last.collapseReference());
+        assertThat(last.outputStd()).as("indicator on p").isLessThan(0.2 * last.healthyStd());
         assertThat(outcome.knnTrained()).as("the collapsed encoder is worse than a random one")
                 .isLessThan(outcome.knnRandom() - KNN_MARGIN);
     }

@@ -23,11 +23,12 @@ class KafkaJsonSinkTest {
         update.fingerprint = "simsiam \"convnet\"";
         update.encoderState = new byte[123];
         update.loss = Double.NaN;
-        update.collapse = 0.25;
+        update.projectionStd = 0.25;
+        update.outputStd = 0.125;
         update.wallTimeMillis = 7;
         assertThat(new String(new KafkaJsonSink.Json<ModelUpdate>().serialize(update), StandardCharsets.UTF_8))
                 .isEqualTo("{\"replica\":0,\"version\":50,\"fingerprint\":\"simsiam \\\"convnet\\\"\","
-                        + "\"encoder_bytes\":123,\"loss\":null,\"collapse\":0.250000,\"wall_time_ms\":7}");
+                        + "\"encoder_bytes\":123,\"loss\":null,\"projection_std\":0.250000,\"output_std\":0.125000,\"wall_time_ms\":7}");
     }
 
     @Test
