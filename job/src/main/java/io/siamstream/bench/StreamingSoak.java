@@ -1,5 +1,6 @@
 package io.siamstream.bench;
 
+import ai.djl.ndarray.NDManager;
 import io.siamstream.bench.BenchProbes.Checkpoint;
 import io.siamstream.bench.BenchProbes.Load;
 import io.siamstream.job.FaultTolerance;
@@ -9,7 +10,10 @@ import io.siamstream.job.SiamstreamJob;
 import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.record.ImageRecord;
 import io.siamstream.record.StepMetrics;
+import io.siamstream.train.Engines;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,11 +120,12 @@ public final class StreamingSoak {
 
     /** One sample; NaN or -1 where a figure is not (yet) there. */
     record Sample(double elapsedS, long step, long committedStep, double stepsPerS, double pairsPerS, long rssMiB,
-                  double nativeArrays, double lr, double restarts, int injected, long completedCheckpoints,
+                  long heapUsedMiB, long heapCommittedMiB, int engineArrays, double nativeArrays, double lr, double restarts, int injected, long completedCheckpoints,
                   Checkpoint checkpoint, long sharedBytes, long latestChkBytes, long checkpointDirBytes,
                   double otherLoad, String status) {
 
-        static final String CSV_HEADER = "elapsed_s,step,committed_step,steps_per_s,pairs_per_s,rss_mib,native_arrays,lr,"
+        static final String CSV_HEADER = "elapsed_s,step,committed_step,steps_per_s,pairs_per_s,rss_mib,heap_used_mib,heap_committed_mib,engine_arrays,"
+                + "native_arrays,lr,"
                 + "restarts,injected_failures,checkpoints_completed,ckpt_id,ckpt_end_to_end_ms,ckpt_train_sync_ms,"
                 + "ckpt_train_async_ms,ckpt_state_bytes,ckpt_checkpointed_bytes,ckpt_train_state_bytes,"
                 + "ckpt_persisted_inflight_bytes,shared_dir_bytes,latest_chk_dir_bytes,checkpoint_dir_bytes,"
@@ -128,8 +133,9 @@ public final class StreamingSoak {
 
         String csv() {
             Checkpoint c = checkpoint;
-            return String.format(Locale.ROOT, "%.1f,%d,%d,%.3f,%.1f,%d,%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%.3f,%s",
-                    elapsedS, step, committedStep, stepsPerS, pairsPerS, rssMiB, num(nativeArrays, "%.0f"),
+            return String.format(Locale.ROOT, "%.1f,%d,%d,%.3f,%.1f,%d,%d,%d,%d,%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%.3f,%s",
+                    elapsedS, step, committedStep, stepsPerS, pairsPerS, rssMiB, heapUsedMiB, heapCommittedMiB,
+                    engineArrays, num(nativeArrays, "%.0f"),
                     num(lr, "%.6g"), num(restarts, "%.0f"), injected, completedCheckpoints,
                     c == null ? "" : c.id(), c == null ? "" : c.endToEndMs(), c == null ? "" : c.trainSyncMs(),
                     c == null ? "" : c.trainAsyncMs(), c == null ? "" : c.stateBytes(),
@@ -160,6 +166,11 @@ public final class StreamingSoak {
         Path checkpoints = out.resolve("checkpoints");
         Files.createDirectories(checkpoints);
         FailAtSeq.FIRED.clear();
+        // every live NDArray of the PyTorch engine in this JVM (the job's learners and evaluators share it: the
+        // MiniCluster loads DJL from the application class path), as NativeMemorySoak counts them
+        NDManager probe = Engines.pyTorch().newBaseManager();
+        NDManager engine = probe.getParentManager();
+        probe.close();
 
         String reporter = "metrics.reporter.soak.factory.class=" + InProcessMetrics.FACTORY;
         String flinkConf = o.flinkConf().isBlank() ? reporter : reporter + "," + o.flinkConf();
@@ -239,8 +250,9 @@ public final class StreamingSoak {
                     long completed = eg == null || eg.getCheckpointStatsSnapshot() == null ? -1
                             : eg.getCheckpointStatsSnapshot().getCounts().getNumberOfCompletedCheckpoints();
                     Path chk = latestChk(jobCheckpoints);
+                    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
                     Sample s = new Sample(t, step, ledger.maxStep(), rate, rate * batch, BenchProbes.rssMiB(),
-                            nan(InProcessMetrics.gauge("nativeArrays")), nan(InProcessMetrics.gauge("lr")),
+                            heap.getUsed() >> 20, heap.getCommitted() >> 20, engineArrays(engine), nan(InProcessMetrics.gauge("nativeArrays")), nan(InProcessMetrics.gauge("lr")),
                             nan(InProcessMetrics.gauge("numRestarts")), FailAtSeq.FIRED.size(), completed, latest,
                             BenchProbes.directoryBytes(jobCheckpoints.resolve("shared")),
                             BenchProbes.directoryBytes(chk), BenchProbes.directoryBytes(jobCheckpoints),
@@ -250,9 +262,9 @@ public final class StreamingSoak {
                     lastStep = step;
                     lastT = t;
                     nextSample += o.sampleEvery().toNanos();
-                    System.err.printf(Locale.ROOT, "soak: %6.0f s step %d (committed %d), %.2f steps/s, RSS %d MiB,"
-                                    + " native arrays %s, lr %s, restarts %s, checkpoint %s, shared/ %.1f MB, other load %.0f%%%n",
-                            t, step, s.committedStep(), rate, s.rssMiB(), num(s.nativeArrays(), "%.0f"),
+                    System.err.printf(Locale.ROOT, "soak: %6.0f s step %d (committed %d), %.2f steps/s, RSS %d MiB"
+                                    + " (heap %d), engine arrays %d, native arrays %s, lr %s, restarts %s, checkpoint %s, shared/ %.1f MB, other load %.0f%%%n",
+                            t, step, s.committedStep(), rate, s.rssMiB(), s.heapCommittedMiB(), s.engineArrays(), num(s.nativeArrays(), "%.0f"),
                             num(s.lr(), "%.4g"), num(s.restarts(), "%.0f"),
                             latest == null ? "none" : latest.id() + " (" + latest.endToEndMs() + " ms, "
                                     + String.format(Locale.ROOT, "%.1f MB incremental)", latest.checkpointedBytes() / 1e6),
@@ -304,19 +316,20 @@ public final class StreamingSoak {
         md.append(String.format(Locale.ROOT, "# Soak: the streaming job for %d steps with a failure every %d steps%n%n",
                 o.steps(), o.failEvery()));
         md.append(String.format(Locale.ROOT, "%s, %d cores. SimSiam, %s, batch %d, endless replay (epochs %d) of %s %s,"
-                        + " an evaluation every %d steps (linear probe every %d evaluations; 0 = never), the job's"
+                        + " an evaluation every %d steps (linear probe: %s), the job's"
                         + " default lr schedule unless set (`%s`); job parallelism %d; RocksDB (incremental),"
                         + " checkpoints every %s (%s), restarts: %s; a sample every %s. Outcome: **%s** after %.0f s"
                         + " (%.1f min).%n%n",
                 started.toString().substring(0, 16).replace('T', ' ') + " UTC", Runtime.getRuntime().availableProcessors(),
-                settings.learner().encoder().kind(), batch, settings.epochs(), settings.format(), settings.data(),
-                settings.publishEvery(), settings.linearEvery(),
+                settings.learner().encoder().kind().toString().toLowerCase(Locale.ROOT), batch, settings.epochs(),
+                settings.format(), settings.data(), settings.publishEvery(),
+                settings.linearEvery() == 0 ? "never" : "every " + settings.linearEvery() + " evaluations",
                 settings.learner().optimizer(),
-                o.parallelism(), o.checkpointInterval(),
+                o.parallelism(), TimeUtils.formatWithHighestUnit(o.checkpointInterval()),
                 "unaligned " + applied.getOrDefault(CheckpointingOptions.ENABLE_UNALIGNED.key(), "(as configured)"),
                 o.flinkConf().contains("restart-strategy") ? "as configured"
-                        : "fixed-delay " + o.restartDelay() + ", unlimited attempts",
-                o.sampleEvery(), outcome, elapsedS, elapsedS / 60));
+                        : "fixed-delay " + TimeUtils.formatWithHighestUnit(o.restartDelay()) + ", unlimited attempts",
+                TimeUtils.formatWithHighestUnit(o.sampleEvery()), outcome, elapsedS, elapsedS / 60));
         md.append("Command: `").append(o.command().isBlank() ? "StreamingSoak " + String.join(" ", commandArgs(o))
                 : o.command()).append("`\n\n");
 
@@ -326,18 +339,19 @@ public final class StreamingSoak {
                 + " figures: the latest completed checkpoint in Flink's statistics (end-to-end; the trainer's synchronous /"
                 + " asynchronous part; full state; incrementally checkpointed = uploaded; in-flight data of the unaligned"
                 + " barrier); shared/ and chk-*: bytes on disk under the job's checkpoint directory.\n\n");
-        md.append("| step | elapsed s | steps/s | RSS MiB | native arrays | lr | restarts | ckpt id | end-to-end ms"
+        md.append("| step | elapsed s | steps/s | RSS MiB | heap MiB used / committed | engine arrays | native arrays | lr | restarts | ckpt id | end-to-end ms"
                 + " | sync / async ms | full state MB | incremental MB | in-flight MB | shared/ MB | latest chk-* MB"
                 + " | other load |\n");
-        md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         List<Sample> rows = rows(samples, o.reportEvery());
         Sample previous = null;
         for (Sample s : rows) {
             double rate = previous == null ? (s.elapsedS() > 0 ? s.step() / s.elapsedS() : Double.NaN)
                     : (s.step() - previous.step()) / (s.elapsedS() - previous.elapsedS());
             Checkpoint c = s.checkpoint();
-            md.append(String.format(Locale.ROOT, "| %d | %.0f | %.2f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s"
-                            + " | %.1f | %.1f | %.0f%% |%n", s.step(), s.elapsedS(), rate, s.rssMiB(),
+            md.append(String.format(Locale.ROOT, "| %d | %.0f | %.2f | %d | %d / %d | %d | %s | %s | %s | %s | %s | %s | %s"
+                            + " | %s | %s | %.1f | %.1f | %.0f%% |%n", s.step(), s.elapsedS(), rate, s.rssMiB(),
+                    s.heapUsedMiB(), s.heapCommittedMiB(), s.engineArrays(),
                     num(s.nativeArrays(), "%.0f"), num(s.lr(), "%.4g"), num(s.restarts(), "%.0f"),
                     c == null ? "-" : c.id(), c == null ? "-" : c.endToEndMs(),
                     c == null ? "-" : c.trainSyncMs() + " / " + c.trainAsyncMs(),
@@ -362,6 +376,10 @@ public final class StreamingSoak {
             md.append(String.format(Locale.ROOT, "| checkpoints completed | %d |%n", last.completedCheckpoints()));
             md.append("| resident memory (VmRSS) MiB: first / second half min - max / last | ").append(halves(samples,
                     s -> (double) s.rssMiB(), "%.0f")).append(" |\n");
+            md.append("| JVM heap committed MiB: first / second half min - max / last | ").append(halves(samples,
+                    s -> (double) s.heapCommittedMiB(), "%.0f")).append(" |\n");
+            md.append("| live NDArrays of the whole engine: first / second half min - max / last | ").append(halves(
+                    samples, s -> s.engineArrays() < 0 ? Double.NaN : s.engineArrays(), "%.0f")).append(" |\n");
             md.append("| native arrays (the trainer's `nativeArrays` gauge) | ").append(
                     samples.stream().allMatch(s -> Double.isNaN(s.nativeArrays())) ? "n/a (this build has no such gauge)"
                             : halves(samples, Sample::nativeArrays, "%.0f")).append(" |\n");
@@ -402,8 +420,11 @@ public final class StreamingSoak {
                 }
             }
         }
-        if (!samples.isEmpty() && (rows.isEmpty() || rows.get(rows.size() - 1) != samples.get(samples.size() - 1))) {
-            rows.add(samples.get(samples.size() - 1));
+        if (!samples.isEmpty()) {
+            Sample last = samples.get(samples.size() - 1);
+            if (rows.isEmpty() || last.step() - rows.get(rows.size() - 1).step() >= Math.max(1, every / 10)) {
+                rows.add(last);
+            }
         }
         return rows;
     }
@@ -473,6 +494,15 @@ public final class StreamingSoak {
             return f[0] + " / " + f[1] + " / " + f[2] + " (1 / 5 / 15 min)";
         } catch (IOException | RuntimeException e) {
             return "n/a";
+        }
+    }
+
+    /** Live NDArrays of the engine (all managers); -1 if they cannot be listed while the job changes them. */
+    private static int engineArrays(NDManager engine) {
+        try {
+            return engine.getManagedArrays().size();
+        } catch (RuntimeException e) {
+            return -1;
         }
     }
 

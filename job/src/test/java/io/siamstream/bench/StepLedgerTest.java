@@ -84,11 +84,11 @@ class StepLedgerTest {
     @Test
     void reportRowsAreTheFirstSampleAtOrAfterEachMultipleAndTheLast() {
         var samples = new java.util.ArrayList<StreamingSoak.Sample>();
-        for (long step : new long[] {40, 90, 130, 260, 310, 330}) {
-            samples.add(new StreamingSoak.Sample(step, step, step, 1, 64, 500, Double.NaN, 0.1, 0, 0, 1, null, 0, 0, 0,
+        for (long step : new long[] {40, 90, 130, 260, 310, 330, 401, 402}) {
+            samples.add(new StreamingSoak.Sample(step, step, step, 1, 64, 500, 100, 200, 66, Double.NaN, 0.1, 0, 0, 1, null, 0, 0, 0,
                     0, "RUNNING"));
         }
         assertThat(StreamingSoak.rows(samples, 100)).extracting(StreamingSoak.Sample::step)
-                .containsExactly(130L, 260L, 310L, 330L);
+                .containsExactly(130L, 260L, 310L, 401L); // 402, the last: too close to the row before
     }
 }
