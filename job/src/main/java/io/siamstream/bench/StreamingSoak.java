@@ -59,7 +59,8 @@ import org.apache.flink.util.TimeUtils;
  * duration, full and incrementally checkpointed size, in-flight data of the unaligned checkpoint), and the bytes under
  * the checkpoint directory's {@code shared/} and latest {@code chk-*}. It stops once the file sink has committed step
  * {@code --steps}, cancels the job, and checks the committed {@code steps/} files: every step 1..N exactly once.
- * It prints the lr committed for step N with a PASS/FAIL line (an endless stream needs an lr that never reaches 0).
+ * It prints the lr of the last committed step (N or later) with a PASS/FAIL line: an endless stream needs an lr that
+ * never reaches 0, and a cosine ending at N is still slightly positive at N itself.
  *
  * <p>Writes a Markdown report (a row per {@code --report-every} steps, summary, command, machine load) and the raw
  * samples as CSV. Exits 1 if a check fails (the report is written either way), 2 on a job failure or timeout.
@@ -293,8 +294,14 @@ public final class StreamingSoak {
         }
         ledger.readNew(out.resolve("steps"));
         StepLedger.Verdict verdict = ledger.check(o.steps());
-        double lastLr = ledger.lr(o.steps());
-        String report = report(o, settings, applied, samples, verdict, lastLr, restartsSeen, injected, outcome,
+        // the last committed step: the job runs on past --steps until a checkpoint commits it, and a schedule that
+        // ends at step N (cosine to 0) still gives a tiny positive lr at N itself, but 0 from N + 1 on
+        long lastStep = Math.max(o.steps(), ledger.maxStep());
+        double lastLr = ledger.lr(lastStep);
+        String lrLine = String.format(Locale.ROOT, "%s: %s at step %d (step %d: %s; step 1: %s, so %s of it)",
+                lastLr > 0 ? "PASS" : "FAIL", num(lastLr, "%.6g"), lastStep, o.steps(), num(ledger.lr(o.steps()), "%.6g"),
+                num(ledger.lr(1), "%.6g"), num(100 * lastLr / ledger.lr(1), "%.3g%%"));
+        String report = report(o, settings, applied, samples, verdict, lrLine, restartsSeen, injected, outcome,
                 elapsedS, whole, loadAvgStart, started, reports(out.resolve("reports")));
         System.out.println(report);
         Files.createDirectories(o.markdown().toAbsolutePath().getParent());
@@ -308,7 +315,7 @@ public final class StreamingSoak {
     }
 
     private static String report(Options o, JobSettings settings, Map<String, String> applied, List<Sample> samples,
-                                 StepLedger.Verdict verdict, double lastLr, double restartsSeen, long injected,
+                                 StepLedger.Verdict verdict, String lrLine, double restartsSeen, long injected,
                                  String outcome, double elapsedS, Load whole, String loadAvgStart, Instant started,
                                  List<String> evalReports) {
         StringBuilder md = new StringBuilder();
@@ -365,8 +372,7 @@ public final class StreamingSoak {
         md.append("\n## Summary\n\n");
         md.append("| check | result |\n|---|---|\n");
         md.append("| every step exactly once in the committed steps/ files | ").append(verdict.describe()).append(" |\n");
-        md.append(String.format(Locale.ROOT, "| lr committed for step %d (an endless stream needs lr > 0) | %s: %s |%n",
-                o.steps(), lastLr > 0 ? "PASS" : "FAIL", num(lastLr, "%.6g")));
+        md.append("| lr of the last committed step (an endless stream needs lr > 0) | ").append(lrLine).append(" |\n");
         md.append(String.format(Locale.ROOT, "| restarts (Flink's numRestarts) / failures injected | %s / %d |%n",
                 num(restartsSeen, "%.0f"), injected));
         if (!samples.isEmpty()) {
