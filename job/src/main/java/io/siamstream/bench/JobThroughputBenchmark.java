@@ -7,9 +7,10 @@ import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.record.StepMetrics;
 import io.siamstream.train.Learner;
 import io.siamstream.train.ReplayTrainer;
+import io.siamstream.bench.BenchProbes.Checkpoint;
+import io.siamstream.bench.BenchProbes.Load;
 import io.siamstream.train.ViewBatch;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,13 +31,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
-import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
-import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
-import org.apache.flink.runtime.checkpoint.TaskStateStats;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.jobgraph.JobGraph;
-import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -123,10 +119,6 @@ public final class JobThroughputBenchmark {
         }
     }
 
-    /** One checkpoint, as Flink's statistics report it. */
-    private record Checkpoint(long id, long endToEndMs, long trainSyncMs, long trainAsyncMs, long stateBytes,
-                              long checkpointedBytes, long trainStateBytes) {}
-
     /** One timed run. */
     private record Run(String mode, int round, double pairsPerSecond, double medianStepMs, double learnerShare,
                        double foreignLoad, double cpuMsPerStep, List<Checkpoint> checkpoints) {}
@@ -188,7 +180,8 @@ public final class JobThroughputBenchmark {
         System.exit(0); // RocksDB and Flink leave non-daemon threads behind
     }
 
-    private static MiniCluster startCluster(Path checkpoints, String managedMemory, String flinkConf)
+    /** The MiniCluster the job benchmarks share: RocksDB, incremental checkpoints under {@code checkpoints}, 4 slots. */
+    static MiniCluster startCluster(Path checkpoints, String managedMemory, String flinkConf)
             throws Exception {
         Configuration conf = new Configuration();
         for (String pair : flinkConf.split(",")) {
@@ -325,36 +318,8 @@ public final class JobThroughputBenchmark {
         long nowMillis = System.currentTimeMillis();
         long from = nowMillis - (nowNanos - t0) / 1_000_000;
         long to = nowMillis - (nowNanos - t1) / 1_000_000;
-        JobVertex train = null;
-        for (JobVertex v : jobGraph.getVertices()) {
-            if (v.getName().startsWith("train")) {
-                train = v;
-            }
-        }
-        List<Checkpoint> out = new ArrayList<>();
-        for (AbstractCheckpointStats c : graph.getCheckpointStatsSnapshot().getHistory().getCheckpoints()) {
-            if (!(c instanceof CompletedCheckpointStats done) || c.getTriggerTimestamp() < from
-                    || c.getTriggerTimestamp() > to) {
-                continue;
-            }
-            long sync = -1;
-            long async = -1;
-            long trainBytes = -1;
-            TaskStateStats task = train == null ? null : done.getTaskStateStats(train.getID());
-            if (task != null) {
-                for (SubtaskStateStats s : task.getSubtaskStats()) {
-                    if (s != null) {
-                        sync = Math.max(sync, s.getSyncCheckpointDuration());
-                        async = Math.max(async, s.getAsyncCheckpointDuration());
-                    }
-                }
-                trainBytes = task.getStateSize();
-            }
-            out.add(new Checkpoint(done.getCheckpointId(), done.getEndToEndDuration(), sync, async,
-                    done.getStateSize(), done.getCheckpointedSize(), trainBytes));
-        }
-        out.sort((a, b) -> Long.compare(a.id(), b.id()));
-        return out;
+        return BenchProbes.completedCheckpoints(graph, BenchProbes.trainVertex(jobGraph)).stream()
+                .filter(c -> c.triggerMillis() >= from && c.triggerMillis() <= to).toList();
     }
 
     private static String report(Options o, List<Run> runs) {
@@ -446,44 +411,6 @@ public final class JobThroughputBenchmark {
         Arrays.sort(s);
         int n = s.length;
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    /** The CPU share other processes use while a run goes on (/proc/stat busy time minus this JVM's CPU time). */
-    private record Load(long wall0, double busy0, long own0) {
-        static Load start() {
-            return new Load(System.nanoTime(), busySeconds(), ownCpuNanos());
-        }
-
-        /** CPU time this JVM used since the start (all its threads, the engine's native ones included). */
-        double ownCpuMillis() {
-            return (ownCpuNanos() - own0) / 1e6;
-        }
-
-        double foreignShare() {
-            double wall = (System.nanoTime() - wall0) / 1e9;
-            double busy = busySeconds() - busy0;
-            double own = (ownCpuNanos() - own0) / 1e9;
-            return Math.max(0, busy - own) / (wall * Runtime.getRuntime().availableProcessors());
-        }
-
-        private static long ownCpuNanos() {
-            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                    .getProcessCpuTime();
-        }
-
-        private static double busySeconds() {
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                long sum = 0;
-                for (int i = 1; i <= 8; i++) {
-                    sum += Long.parseLong(f[i]);
-                }
-                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-                return (sum - idle) / 100.0; // USER_HZ is 100 on Linux
-            } catch (IOException | RuntimeException e) {
-                return Double.NaN;
-            }
-        }
     }
 
     /** Records when each step's metrics arrive, and the learner's own step time, under a run name. */

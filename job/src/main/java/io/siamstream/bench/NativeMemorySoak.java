@@ -8,8 +8,6 @@ import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.ReplayTrainer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -49,7 +47,7 @@ public final class NativeMemorySoak {
                 trainer.train(Math.min(every, steps - done), r -> { });
                 int learnerArrays = learner.managedArrayCount();
                 int systemArrays = system.getManagedArrays().size();
-                long rss = rssMiB();
+                long rss = BenchProbes.rssMiB();
                 if (firstLearner < 0) {
                     firstLearner = learnerArrays;
                     firstSystem = systemArrays;
@@ -68,14 +66,5 @@ public final class NativeMemorySoak {
         if (countsChanged || growth > maxGrowthMb) {
             System.exit(1);
         }
-    }
-
-    static long rssMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-            }
-        }
-        return -1;
     }
 }

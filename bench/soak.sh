@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Soak: the real streaming job (SiamstreamJob.build with the replay source and the exactly-once file sinks, RocksDB
+# with incremental checkpoints and the job's unaligned default, on a MiniCluster in one JVM) for STEPS steps: ConvNet,
+# batch 64, endless replay of the bundled Fashion-MNIST sample, a checkpoint every 10 s, a task failure injected about
+# every 2,000 steps, an evaluation every 500 steps (no linear probe) (io.siamstream.bench.StreamingSoak). Samples over
+# time: steps/s, resident memory, the trainer's nativeArrays and lr gauges (Flink metrics, read in-process), restarts,
+# the latest checkpoint's duration and sizes (Flink's statistics) and the bytes under the checkpoint directory's
+# shared/ and latest chk-*. At the end: every step 1..STEPS exactly once in the committed steps/ files, and the lr
+# committed for the last step (> 0: an endless stream's schedule must not reach 0). Exit status 1 if a check fails,
+# 2 if the job failed or the run timed out; the report is written either way.
+#
+# usage: bench/soak.sh [extra StreamingSoak args, e.g. --siamstream.train.schedule-steps 20000]
+# Options (environment):
+#   STEPS (10000)              steps to commit
+#   FAIL_EVERY (2000)          steps between injected failures (0: none)
+#   CHECKPOINT_INTERVAL (10s)  checkpoint interval (the pause between checkpoints is 0, so this is the cadence)
+#   SAMPLE_EVERY (30s)         sampling period; REPORT_EVERY (1000): steps between the report's rows (CSV: all samples)
+#   BATCH (64), PUBLISH_EVERY (500), LINEAR_EVERY (0)   the job's batch size, evaluation period, linear-probe period
+#   THREADS                    PyTorch intra-op threads (default: DJL's, the number of cores)
+#   NICE (10)                  niceness of the JVM; MAX_MINUTES (300): give up after this long
+#   NAME (soak)                results: bench/results/$NAME.md and $NAME.csv; job output under out/$NAME
+#   SKIP_BUILD=1               use the last build; JAVA_OPTS: extra JVM flags
+# Builds with the reactor (package, never install: the siamstream jars come from this checkout's target/ folders) and
+# copies them to out/$NAME/lib, so a rebuild during the run does not change the code under it.
+# Short harness check: STEPS=400 FAIL_EVERY=150 CHECKPOINT_INTERVAL=5s SAMPLE_EVERY=10s REPORT_EVERY=100 \
+#   NAME=soak-short bash bench/soak.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STEPS="${STEPS:-10000}"
+FAIL_EVERY="${FAIL_EVERY:-2000}"
+CHECKPOINT_INTERVAL="${CHECKPOINT_INTERVAL:-10s}"
+SAMPLE_EVERY="${SAMPLE_EVERY:-30s}"
+REPORT_EVERY="${REPORT_EVERY:-1000}"
+BATCH="${BATCH:-64}"
+PUBLISH_EVERY="${PUBLISH_EVERY:-500}"
+LINEAR_EVERY="${LINEAR_EVERY:-0}"
+NICE="${NICE:-10}"
+MAX_MINUTES="${MAX_MINUTES:-300}"
+NAME="${NAME:-soak}"
+OUT="out/$NAME"
+RESULTS="$ROOT/bench/results"
+CP_FILE="$ROOT/job/target/soak.classpath"
+DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  # package (not install) in the reactor: the classpath names this checkout's module jars, not ~/.m2's snapshots
+  nice mvn -B -ntp -q -o -pl job -am package -DskipTests "$DEP_PLUGIN" -Dmdep.outputFile=target/soak.classpath \
+    || { echo "soak: offline build failed; if only the dependency plugin is missing from ~/.m2, run once without -o:" >&2
+         echo "  mvn -B -ntp -q $DEP_PLUGIN -pl job -Dmdep.outputFile=/tmp/soak-probe.classpath" >&2; exit 1; }
+fi
+[[ -f "$CP_FILE" ]] || { echo "soak: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
+
+mkdir -p "$OUT/lib" "$RESULTS"
+rm -rf "$OUT/lib/classes" && cp -r job/target/classes "$OUT/lib/classes"
+CP="$ROOT/$OUT/lib/classes"
+IFS=: read -r -a JARS < "$CP_FILE" || true  # the file has no final newline
+for jar in "${JARS[@]}"; do
+  case "$jar" in
+    "$ROOT"/*/target/*.jar|*/io/siamstream/*) cp "$jar" "$OUT/lib/" && CP="$CP:$ROOT/$OUT/lib/$(basename "$jar")" ;;
+    *) CP="$CP:$jar" ;;
+  esac
+done
+
+# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
+FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
+THREAD_FLAG=()
+if [[ -n "${THREADS:-}" ]]; then THREAD_FLAG=(-Dai.djl.pytorch.num_threads="$THREADS"); export OMP_NUM_THREADS="$THREADS"; fi
+
+ARGS=(--steps "$STEPS" --fail-every "$FAIL_EVERY" --checkpoint-interval "$CHECKPOINT_INTERVAL"
+      --sample-every "$SAMPLE_EVERY" --report-every "$REPORT_EVERY" --max-minutes "$MAX_MINUTES"
+      --out "$OUT" --markdown "$RESULTS/$NAME.md" --csv "$RESULTS/$NAME.csv"
+      --siamstream.train.batch-size "$BATCH" --siamstream.train.publish-every "$PUBLISH_EVERY"
+      --siamstream.eval.linear-every "$LINEAR_EVERY" "$@")
+COMMAND="$(env | grep -E '^(STEPS|FAIL_EVERY|CHECKPOINT_INTERVAL|SAMPLE_EVERY|REPORT_EVERY|BATCH|PUBLISH_EVERY|LINEAR_EVERY|THREADS|NICE|MAX_MINUTES|NAME)=' \
+  | sort | tr '\n' ' ')bash bench/soak.sh${*:+ $*}"
+echo "# $(date -u +%FT%TZ) soak: $COMMAND" >&2
+# shellcheck disable=SC2086
+nice -n "$NICE" java -Xmx4g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -Dlog4j2.level=WARN -cp "$CP" \
+  io.siamstream.bench.StreamingSoak "${ARGS[@]}" --command "$COMMAND"

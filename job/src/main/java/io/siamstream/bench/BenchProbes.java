@@ -1,0 +1,171 @@
+package io.siamstream.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
+import org.apache.flink.runtime.checkpoint.SubtaskStateStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.jobgraph.JobVertexID;
+
+/**
+ * What the benchmarks measure about the process and the machine, shared by them: resident memory, the CPU share of
+ * other processes, and Flink's own checkpoint statistics (as the JobMaster's {@code CheckpointStatsSnapshot} reports
+ * them) reduced to the figures the reports print.
+ */
+final class BenchProbes {
+
+    private BenchProbes() {}
+
+    /** Resident memory of this process (VmRSS in /proc/self/status) in MiB; -1 where there is no /proc. */
+    static long rssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Bytes of the regular files under {@code root} (0 if it does not exist); files deleted meanwhile are skipped. */
+    static long directoryBytes(Path root) {
+        if (root == null || !Files.exists(root)) {
+            return 0;
+        }
+        long sum = 0;
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                try {
+                    if (Files.isRegularFile(p)) {
+                        sum += Files.size(p);
+                    }
+                } catch (IOException e) {
+                    // removed by Flink between the listing and the size (a subsumed checkpoint): not counted
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // the folder itself went away (e.g. a chk-N subsumed while walking): what was counted stands
+        }
+        return sum;
+    }
+
+    /** The CPU share other processes use while a run goes on (/proc/stat busy time minus this JVM's CPU time). */
+    record Load(long wall0, double busy0, long own0) {
+        static Load start() {
+            return new Load(System.nanoTime(), busySeconds(), ownCpuNanos());
+        }
+
+        /** CPU time this JVM used since the start (all its threads, the engine's native ones included). */
+        double ownCpuMillis() {
+            return (ownCpuNanos() - own0) / 1e6;
+        }
+
+        /** Other processes' CPU time since the start, as a share of the whole machine (all cores). */
+        double foreignShare() {
+            double wall = (System.nanoTime() - wall0) / 1e9;
+            double busy = busySeconds() - busy0;
+            double own = (ownCpuNanos() - own0) / 1e9;
+            return Math.max(0, busy - own) / (wall * Runtime.getRuntime().availableProcessors());
+        }
+
+        /** This JVM's CPU time since the start, as a share of the whole machine (all cores). */
+        double ownShare() {
+            double wall = (System.nanoTime() - wall0) / 1e9;
+            return (ownCpuNanos() - own0) / 1e9 / (wall * Runtime.getRuntime().availableProcessors());
+        }
+
+        private static long ownCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime();
+        }
+
+        private static double busySeconds() {
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long sum = 0;
+                for (int i = 1; i <= 8; i++) {
+                    sum += Long.parseLong(f[i]);
+                }
+                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+                return (sum - idle) / 100.0; // USER_HZ is 100 on Linux
+            } catch (IOException | RuntimeException e) {
+                return Double.NaN;
+            }
+        }
+    }
+
+    /**
+     * One completed checkpoint, as Flink's statistics report it: trigger time (epoch ms), end-to-end duration, the
+     * training subtask's synchronous part (training waits: the learner is written into RocksDB) and asynchronous part
+     * (files uploaded), the full state size of the job, the incrementally checkpointed (uploaded) size, the training
+     * operator's state size, and the in-flight data an unaligned checkpoint persisted. -1 where not reported.
+     */
+    record Checkpoint(long id, long triggerMillis, long endToEndMs, long trainSyncMs, long trainAsyncMs,
+                      long stateBytes, long checkpointedBytes, long trainStateBytes, long persistedBytes) {
+
+        static Checkpoint of(CompletedCheckpointStats done, JobVertexID train) {
+            long sync = -1;
+            long async = -1;
+            long trainBytes = -1;
+            TaskStateStats task = train == null ? null : done.getTaskStateStats(train);
+            if (task != null) {
+                for (SubtaskStateStats s : task.getSubtaskStats()) {
+                    if (s != null) {
+                        sync = Math.max(sync, s.getSyncCheckpointDuration());
+                        async = Math.max(async, s.getAsyncCheckpointDuration());
+                    }
+                }
+                trainBytes = task.getStateSize();
+            }
+            return new Checkpoint(done.getCheckpointId(), done.getTriggerTimestamp(), done.getEndToEndDuration(), sync,
+                    async, done.getStateSize(), done.getCheckpointedSize(), trainBytes, done.getPersistedData());
+        }
+    }
+
+    /** The job vertex of the training operator (its name starts with "train"; other operators may be chained to it). */
+    static JobVertexID trainVertex(JobGraph jobGraph) {
+        JobVertexID train = null;
+        for (JobVertex v : jobGraph.getVertices()) {
+            if (v.getName().startsWith("train")) {
+                train = v.getID();
+            }
+        }
+        return train;
+    }
+
+    /** The completed checkpoints in Flink's statistics history (the last {@code web.checkpoints.history}), by id. */
+    static List<Checkpoint> completedCheckpoints(AccessExecutionGraph graph, JobVertexID train) {
+        List<Checkpoint> out = new ArrayList<>();
+        var snapshot = graph.getCheckpointStatsSnapshot();
+        if (snapshot == null) {
+            return out;
+        }
+        for (AbstractCheckpointStats c : snapshot.getHistory().getCheckpoints()) {
+            if (c instanceof CompletedCheckpointStats done) {
+                out.add(Checkpoint.of(done, train));
+            }
+        }
+        out.sort((a, b) -> Long.compare(a.id(), b.id()));
+        return out;
+    }
+
+    /** The latest completed checkpoint, or null when none has completed (or the statistics are not there yet). */
+    static Checkpoint latestCheckpoint(AccessExecutionGraph graph, JobVertexID train) {
+        var snapshot = graph.getCheckpointStatsSnapshot();
+        CompletedCheckpointStats latest = snapshot == null ? null : snapshot.getHistory().getLatestCompletedCheckpoint();
+        return latest == null ? null : Checkpoint.of(latest, train);
+    }
+}
