@@ -31,7 +31,7 @@ public final class AugmentationTopology {
 
     public static final String AUGMENT_VIEW1 = AugmentViewFunction.stageName(0);
     public static final String AUGMENT_VIEW2 = AugmentViewFunction.stageName(1);
-    public static final String PAIR_VIEWS = PairViewsFunction.STAGE;
+    public static final String PAIR_VIEWS = PairViewsOperator.STAGE;
 
     public static final TypeInformation<View> VIEW_TYPE = TypeInformation.of(View.class);
     public static final TypeInformation<ViewPair> VIEW_PAIR_TYPE = TypeInformation.of(ViewPair.class);
@@ -86,7 +86,7 @@ public final class AugmentationTopology {
                 .uid(AUGMENT_VIEW2).name(AUGMENT_VIEW2).setParallelism(parallelism2);
         SingleOutputStreamOperator<ViewPair> pairs = view1.union(view2)
                 .keyBy(new BySeq(), Types.LONG)
-                .transform(PAIR_VIEWS, VIEW_PAIR_TYPE, new PairViewsFunction(pairTimeout))
+                .transform(PAIR_VIEWS, VIEW_PAIR_TYPE, new PairViewsOperator(pairTimeout))
                 .uid(PAIR_VIEWS).name(PAIR_VIEWS);
         DataStream<DeadLetter> deadLetters = view1.getSideOutput(DeadLetters.TAG)
                 .union(view2.getSideOutput(DeadLetters.TAG), pairs.getSideOutput(DeadLetters.TAG));

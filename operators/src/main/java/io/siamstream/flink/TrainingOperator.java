@@ -369,7 +369,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         }
     }
 
-    /** The live learner of a replica held by this subtask (tests and the job's final export). */
+    /** The live learner of a replica held by this subtask (tests). */
     Learner learnerOf(int replica) {
         return learners.get(replica);
     }

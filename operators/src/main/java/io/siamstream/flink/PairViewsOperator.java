@@ -49,7 +49,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * both are dropped), {@code unpaired-timeout}. Metrics: counters {@code pairs}, {@code unpairedTimeouts}, {@code skipMarkers},
  * {@code deadLetters} (all dead letters, timeouts included).
  */
-public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
+public class PairViewsOperator extends AbstractStreamOperator<ViewPair>
         implements OneInputStreamOperator<View, ViewPair>, ProcessingTimeCallback {
 
     private static final long serialVersionUID = 2L;
@@ -77,7 +77,7 @@ public class PairViewsFunction extends AbstractStreamOperator<ViewPair>
     private record Waiting(View half, long deadline) {}
 
     /** @param timeout how long (processing time) a half waits for its partner; positive */
-    public PairViewsFunction(Duration timeout) {
+    public PairViewsOperator(Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("pair-views.timeout: " + timeout + " is not allowed; allowed: > 0");
         }

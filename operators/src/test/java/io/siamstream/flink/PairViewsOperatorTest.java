@@ -18,27 +18,27 @@ import org.junit.jupiter.api.Test;
 
 /** The pairing operator in Flink's keyed test harness: order, state written only at checkpoints, timeouts, restore. */
 @SuppressWarnings("try") // harnesses and environments are closed by try-with-resources
-class PairViewsFunctionTest {
+class PairViewsOperatorTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> harness(MockEnvironment env)
             throws Exception {
-        return harness(env, new PairViewsFunction(TIMEOUT));
+        return harness(env, new PairViewsOperator(TIMEOUT));
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> harness(MockEnvironment env,
-            PairViewsFunction operator) throws Exception {
+            PairViewsOperator operator) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(operator, new AugmentationTopology.BySeq(), Types.LONG, env);
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> opened(MockEnvironment env)
             throws Exception {
-        return opened(env, new PairViewsFunction(TIMEOUT));
+        return opened(env, new PairViewsOperator(TIMEOUT));
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<Long, View, ViewPair> opened(MockEnvironment env,
-            PairViewsFunction operator) throws Exception {
+            PairViewsOperator operator) throws Exception {
         var harness = harness(env, operator);
         harness.setProcessingTime(0);
         harness.open();
@@ -52,7 +52,7 @@ class PairViewsFunctionTest {
     @Test
     void pairsHalvesInAnyOrderWithoutTouchingKeyedStateBetweenCheckpoints() throws Exception {
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        PairViewsFunction operator = new PairViewsFunction(TIMEOUT);
+        PairViewsOperator operator = new PairViewsOperator(TIMEOUT);
         try (MockEnvironment env = environment(metrics); var harness = opened(env, operator)) {
             harness.processElement(half(1, 1, 1.5f), 0);  // seq 1: the second view first
             harness.processElement(half(2, 0, 2.0f), 0);
@@ -97,7 +97,7 @@ class PairViewsFunctionTest {
     @Test
     void aLonelyHalfTimesOutWithADeadLetter() throws Exception {
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        PairViewsFunction operator = new PairViewsFunction(TIMEOUT);
+        PairViewsOperator operator = new PairViewsOperator(TIMEOUT);
         try (MockEnvironment env = environment(metrics); var harness = opened(env, operator)) {
             harness.processElement(half(7, 1, 0.5f), 0);
             harness.setProcessingTime(TIMEOUT.toMillis() / 2);
@@ -178,7 +178,7 @@ class PairViewsFunctionTest {
         }
 
         FlinkTestSupport.Metrics metrics = new FlinkTestSupport.Metrics();
-        PairViewsFunction restored = new PairViewsFunction(TIMEOUT);
+        PairViewsOperator restored = new PairViewsOperator(TIMEOUT);
         try (MockEnvironment env = environment(metrics); var after = harness(env, restored)) {
             after.setProcessingTime(0);
             after.initializeState(snapshot);
@@ -241,7 +241,7 @@ class PairViewsFunctionTest {
 
     @Test
     void theTimeoutMustBePositive() {
-        assertThatThrownBy(() -> new PairViewsFunction(Duration.ZERO)).hasMessageContaining("pair-views.timeout");
-        assertThatThrownBy(() -> new PairViewsFunction(null)).hasMessageContaining("pair-views.timeout");
+        assertThatThrownBy(() -> new PairViewsOperator(Duration.ZERO)).hasMessageContaining("pair-views.timeout");
+        assertThatThrownBy(() -> new PairViewsOperator(null)).hasMessageContaining("pair-views.timeout");
     }
 }
