@@ -344,6 +344,11 @@ public final class Learner implements AutoCloseable {
         return device;
     }
 
+    /** The learner's base manager, on {@link #device()}: every array of the learner lives in it or below it (tests). */
+    NDManager manager() {
+        return manager;
+    }
+
     /** Completed (applied) steps. */
     public long steps() {
         return step;
