@@ -22,7 +22,13 @@ public final class CollapseIndicator {
 
     /** The indicator of n feature vectors of width dim given as floats. */
     public static double ofFeatures(float[] features, int n, int dim) {
-        try (ai.djl.ndarray.NDManager manager = io.siamstream.train.Engines.pyTorch().newBaseManager()) {
+        return ofFeatures(null, features, n, dim);
+    }
+
+    /** {@link #ofFeatures(float[], int, int)} computed on {@code device} (null: the engine's default). */
+    public static double ofFeatures(ai.djl.Device device, float[] features, int n, int dim) {
+        var engine = io.siamstream.train.Engines.pyTorch();
+        try (ai.djl.ndarray.NDManager manager = device == null ? engine.newBaseManager() : engine.newBaseManager(device)) {
             return of(manager.create(features, new ai.djl.ndarray.types.Shape(n, dim)));
         }
     }

@@ -24,11 +24,14 @@ public final class Evaluator {
         int dim = encoder.featureDim();
         float[] bank = encoder.embed(data.bank(), data.bankLabels().length);
         float[] queries = encoder.embed(data.queries(), data.queryLabels().length);
-        double knnTop1 = knn.accuracy(bank, data.bankLabels(), queries, data.queryLabels(), dim);
+        // kNN, probe and indicator run on the encoder's device, not on the engine's default (with several GPUs in a
+        // TaskManager that would be GPU 0, whichever the evaluation was given)
+        var device = encoder.device();
+        double knnTop1 = knn.accuracy(device, bank, data.bankLabels(), queries, data.queryLabels(), dim);
         double linear = withLinearProbe
-                ? probe.accuracy(bank, data.bankLabels(), queries, data.queryLabels(), dim)
+                ? probe.accuracy(device, bank, data.bankLabels(), queries, data.queryLabels(), dim)
                 : Double.NaN;
-        double featureStd = CollapseIndicator.ofFeatures(queries, data.queryLabels().length, dim);
+        double featureStd = CollapseIndicator.ofFeatures(device, queries, data.queryLabels().length, dim);
         return new Result(knnTop1, linear, featureStd, CollapseIndicator.reference(dim), (System.nanoTime() - start) / 1e6);
     }
 }

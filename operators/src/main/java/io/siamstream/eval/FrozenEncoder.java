@@ -1,5 +1,6 @@
 package io.siamstream.eval;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -12,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import io.siamstream.model.EncoderConfig;
 import io.siamstream.model.Encoders;
 import io.siamstream.model.ParameterInit;
+import io.siamstream.train.DeviceSelection;
 import io.siamstream.train.Engines;
 import io.siamstream.train.LearnerState;
 import io.siamstream.train.Tensor;
@@ -20,11 +22,16 @@ import java.util.Arrays;
 /**
  * An encoder rebuilt from a snapshot ({@code Learner#encoderSnapshot}) and used for inference only: evaluation and
  * embedding run on such a copy, never on the trainer's live model. Batch norm uses its running statistics.
+ *
+ * <p>It lives on the device it is given: the caller resolves it with {@link DeviceSelection} (in Flink, with the
+ * GPUs of the TaskManager's external resource {@code gpu}), by the same rule as the trainer. Images go to the device
+ * chunk by chunk, features come back to the host as floats.
  */
 public final class FrozenEncoder implements AutoCloseable {
 
     private static final int CHUNK = 512;
 
+    private final Device device;
     private final NDManager manager;
     private final Block encoder;
     private final ParameterStore store;
@@ -33,8 +40,15 @@ public final class FrozenEncoder implements AutoCloseable {
     private final int featureDim;
     private final long version;
 
+    /** On the engine's default device (its first GPU when it finds one, else the CPU), as {@code auto} outside Flink. */
     public FrozenEncoder(EncoderConfig config, int size, LearnerState snapshot) {
-        this.manager = Engines.pyTorch().newBaseManager();
+        this(config, size, snapshot, DeviceSelection.resolve("auto"));
+    }
+
+    public FrozenEncoder(EncoderConfig config, int size, LearnerState snapshot, Device device) {
+        DeviceSelection.requireAvailable(device, null);
+        this.device = device;
+        this.manager = Engines.pyTorch().newBaseManager(device);
         var built = Encoders.create(config);
         this.encoder = built.block();
         this.featureDim = built.featureDim();
@@ -50,6 +64,11 @@ public final class FrozenEncoder implements AutoCloseable {
         });
         encoder.initialize(manager, DataType.FLOAT32, new Shape(1, channels, size, size));
         this.store = new ParameterStore(manager, false);
+    }
+
+    /** The device the encoder's weights and each chunk's activations are on. */
+    public Device device() {
+        return device;
     }
 
     /** The training step that produced the weights. */

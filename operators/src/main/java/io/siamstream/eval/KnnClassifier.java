@@ -1,5 +1,6 @@
 package io.siamstream.eval;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -45,7 +46,12 @@ public final class KnnClassifier {
      * @param queries queryLabels.length x dim features
      */
     public double accuracy(float[] bank, int[] bankLabels, float[] queries, int[] queryLabels, int dim) {
-        int[] predicted = predict(bank, bankLabels, queries, queryLabels.length, dim);
+        return accuracy(null, bank, bankLabels, queries, queryLabels, dim);
+    }
+
+    /** {@link #accuracy(float[], int[], float[], int[], int)} computed on {@code device} (null: the engine's default). */
+    public double accuracy(Device device, float[] bank, int[] bankLabels, float[] queries, int[] queryLabels, int dim) {
+        int[] predicted = predict(device, bank, bankLabels, queries, queryLabels.length, dim);
         int correct = 0;
         for (int i = 0; i < predicted.length; i++) {
             if (predicted[i] == queryLabels[i]) {
@@ -57,13 +63,19 @@ public final class KnnClassifier {
 
     /** The predicted class of each of {@code queryCount} queries. */
     public int[] predict(float[] bank, int[] bankLabels, float[] queries, int queryCount, int dim) {
+        return predict(null, bank, bankLabels, queries, queryCount, dim);
+    }
+
+    /** {@link #predict(float[], int[], float[], int, int)} computed on {@code device} (null: the engine's default). */
+    public int[] predict(Device device, float[] bank, int[] bankLabels, float[] queries, int queryCount, int dim) {
         int bankCount = bankLabels.length;
         if ((long) bankCount * dim != bank.length || (long) queryCount * dim != queries.length) {
             throw new IllegalArgumentException("feature arrays do not match the counts and dim " + dim);
         }
         int kk = Math.min(k, bankCount);
         int[] predicted = new int[queryCount];
-        try (NDManager manager = Engines.pyTorch().newBaseManager()) {
+        try (NDManager manager = device == null ? Engines.pyTorch().newBaseManager()
+                : Engines.pyTorch().newBaseManager(device)) {
             NDArray bankT = manager.create(bank, new Shape(bankCount, dim)).normalize(2, 1, 1e-12).transpose();
             for (int from = 0; from < queryCount; from += QUERY_CHUNK) {
                 int count = Math.min(QUERY_CHUNK, queryCount - from);

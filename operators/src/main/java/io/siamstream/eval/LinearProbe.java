@@ -1,5 +1,6 @@
 package io.siamstream.eval;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -42,9 +43,15 @@ public final class LinearProbe {
 
     /** Trains on (train, trainLabels) and returns top-1 accuracy on (test, testLabels). */
     public double accuracy(float[] train, int[] trainLabels, float[] test, int[] testLabels, int dim) {
+        return accuracy(null, train, trainLabels, test, testLabels, dim);
+    }
+
+    /** {@link #accuracy(float[], int[], float[], int[], int)} computed on {@code device} (null: the engine's default). */
+    public double accuracy(Device device, float[] train, int[] trainLabels, float[] test, int[] testLabels, int dim) {
         int n = trainLabels.length;
         int m = testLabels.length;
-        try (NDManager manager = Engines.pyTorch().newBaseManager()) {
+        try (NDManager manager = device == null ? Engines.pyTorch().newBaseManager()
+                : Engines.pyTorch().newBaseManager(device)) {
             NDArray x = manager.create(train, new Shape(n, dim));
             NDArray mean = x.mean(new int[] {0}, true);
             NDArray std = x.sub(mean).square().mean(new int[] {0}, true).sqrt().add(1e-6f);

@@ -1,5 +1,6 @@
 package io.siamstream.flink;
 
+import ai.djl.Device;
 import io.siamstream.eval.EvaluationSet;
 import io.siamstream.record.EvalReport;
 import io.siamstream.record.ModelUpdate;
@@ -66,8 +67,22 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
     /** Makes the evaluation of one subtask; serializable, it travels with the job graph. */
     @FunctionalInterface
     public interface EvaluationFactory extends Serializable {
-        /** Called once, on the worker thread, before the first evaluation. */
+        /** Called once, on the worker thread, before the first evaluation, when {@link #deviceOption} is null. */
         Evaluation create() throws Exception;
+
+        /**
+         * The {@code train.device} option of an evaluation that runs on the engine, or null for one that does not.
+         * With an option, the operator decides the device in open() by the trainer's rule (the TaskManager's GPUs
+         * of the external resource {@code gpu} first) and calls {@link #create(Device)}.
+         */
+        default String deviceOption() {
+            return null;
+        }
+
+        /** Called once, on the worker thread, before the first evaluation, with the device the operator decided. */
+        default Evaluation create(Device device) throws Exception {
+            return create();
+        }
     }
 
     /** Evaluates model updates; used by one worker thread only, closed on it. */
@@ -85,6 +100,8 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
 
     private transient MailboxExecutor mailbox;
     private transient ExecutorService worker;
+    /** The device decided in open() for an evaluation with a device option; null otherwise. */
+    private transient Device device;
     /** Touched by the worker thread only. */
     private transient Evaluation evaluation;
 
@@ -153,6 +170,8 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
         metrics.gauge("featureStd", () -> latest == null ? Double.NaN : latest.featureStd);
         metrics.gauge("healthyFeatureStd", () -> latest == null ? Double.NaN : latest.healthyFeatureStd);
         metrics.gauge("evaluatedVersion", () -> latest == null ? -1L : latest.version);
+        String option = factory.deviceOption();
+        device = option == null ? null : ExternalGpus.choose(option, getRuntimeContext(), metrics, LOG, "evaluation");
         rejected = metrics.counter("rejectedUpdates");
         skipped = metrics.counter("skippedVersions");
         worker = Executors.newSingleThreadExecutor(runnable -> {
@@ -213,7 +232,7 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
         EvalReport report;
         try {
             if (evaluation == null) {
-                evaluation = factory.create();
+                evaluation = device == null ? factory.create() : factory.create(device);
             }
             report = evaluation.evaluate(update, linear);
         } catch (Throwable t) {
@@ -310,6 +329,11 @@ public class EvaluationOperator extends AbstractStreamOperator<EvalReport>
         c.outputStd = u.outputStd;
         c.wallTimeMillis = u.wallTimeMillis;
         return c;
+    }
+
+    /** The device the evaluation runs on, or null when its factory has no device option (tests). */
+    Device device() {
+        return device;
     }
 
     /** The version evaluated now, or -1 (tests). */

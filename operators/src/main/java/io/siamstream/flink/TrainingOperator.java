@@ -1,5 +1,6 @@
 package io.siamstream.flink;
 
+import ai.djl.Device;
 import io.siamstream.record.DeadLetter;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.record.StepMetrics;
@@ -31,6 +32,8 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The training operator: keyed by model replica, it keeps each replica's {@link Learner} live in memory, trains it
@@ -60,6 +63,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         implements OneInputStreamOperator<ViewPair, StepMetrics>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingOperator.class);
 
     public static final OutputTag<ModelUpdate> MODEL_UPDATES =
             new OutputTag<>("model-updates", TypeInformation.of(ModelUpdate.class));
@@ -83,6 +87,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private transient ListState<ViewPair> pendingState;
     private transient KeyedLearnerState learnerState;
     private transient Map<Integer, Learner> learners;
+    /** Where this subtask's learners live: decided in open() from train.device and the TaskManager's GPUs. */
+    private transient Device device;
     private transient boolean copyInput;
     private transient Map<Integer, Long> lastStepEnd;
     private transient Counter steps;
@@ -151,6 +157,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         metrics.gauge("lr", () -> latest == null ? Double.NaN : latest.lr);
         metrics.gauge("pairsPerSecond", () -> latest == null ? Double.NaN : latest.pairsPerSecond);
         metrics.gauge("step", () -> latest == null ? 0L : latest.step);
+        // decided before any learner exists (and logged, and exposed as the gauges device / deviceIndex): the learners
+        // restored below and those created with the first pair all go to this device
+        device = ExternalGpus.choose(config.device(), getRuntimeContext(), metrics, LOG, "training");
         restoreLearners();
     }
 
@@ -168,7 +177,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             int replica = (Integer) key;
             LearnerState state = learnerState.read();
             if (state != null) {
-                learners.put(replica, Learner.restore(config, state));
+                learners.put(replica, Learner.restore(config, state, device));
             }
             Iterable<ViewPair> restored = pendingState.get();
             for (ViewPair pair : restored == null ? List.<ViewPair>of() : restored) {
@@ -199,7 +208,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     }
 
     private Learner learner(int replica) {
-        return learners.computeIfAbsent(replica, r -> Learner.create(config));
+        return learners.computeIfAbsent(replica, r -> Learner.create(config, device));
     }
 
     @Override
@@ -367,6 +376,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
                 publish(entry.getKey(), entry.getValue(), latest);
             }
         }
+    }
+
+    /** The device this subtask's learners are (or will be) on; null before open() (tests). */
+    Device device() {
+        return device;
     }
 
     /** The live learner of a replica held by this subtask (tests). */

@@ -55,10 +55,13 @@ public final class Learner implements AutoCloseable {
     private long step;
     private long skipped;
 
-    private Learner(LearnerConfig config, LearnerState state) {
+    private Learner(LearnerConfig config, LearnerState state, Device device) {
         Engine engine = Engines.pyTorch();
         this.config = config;
-        this.device = DeviceSelection.resolve(config.device());
+        DeviceSelection.requireAvailable(device, config.device());
+        this.device = device;
+        // every array of the learner (parameters, statistics, optimizer buffers, momentum network, queue, and each
+        // step's inputs and temporaries) is made by this manager or a sub-manager of it: all on this device
         this.manager = engine.newBaseManager(device);
         this.method = config.method().create(config.encoder(), config.heads());
         this.network = method.online();
@@ -106,9 +109,20 @@ public final class Learner implements AutoCloseable {
         }
     }
 
-    /** A learner with freshly initialised parameters drawn from the configured seed. */
+    /**
+     * A learner with freshly initialised parameters drawn from the configured seed, on the device that the configured
+     * option resolves to without runtime-assigned GPUs ({@link DeviceSelection#resolve(String)}).
+     */
     public static Learner create(LearnerConfig config) {
-        return new Learner(config, null);
+        return create(config, DeviceSelection.resolve(config.device()));
+    }
+
+    /**
+     * A learner on {@code device}, decided by the caller ({@link DeviceSelection#resolve(String, java.util.List)}
+     * with the GPUs the runtime assigned). Fails with a clear message when the engine cannot use the device.
+     */
+    public static Learner create(LearnerConfig config, Device device) {
+        return new Learner(config, null, device);
     }
 
     /**
@@ -116,11 +130,16 @@ public final class Learner implements AutoCloseable {
      * input shape); batch size, optimizer settings and device may differ.
      */
     public static Learner restore(LearnerConfig config, LearnerState state) {
+        return restore(config, state, DeviceSelection.resolve(config.device()));
+    }
+
+    /** {@link #restore(LearnerConfig, LearnerState)} onto {@code device} (see {@link #create(LearnerConfig, Device)}). */
+    public static Learner restore(LearnerConfig config, LearnerState state, Device device) {
         if (!config.modelFingerprint().equals(state.fingerprint())) {
             throw new IllegalStateException("the saved learner state belongs to a different model: saved '"
                     + state.fingerprint() + "', configured '" + config.modelFingerprint() + "'");
         }
-        return new Learner(config, state);
+        return new Learner(config, state, device);
     }
 
     private static ParameterInit.Values copiesOf(SiameseNetwork online) {
@@ -323,6 +342,11 @@ public final class Learner implements AutoCloseable {
 
     public Device device() {
         return device;
+    }
+
+    /** The learner's base manager, on {@link #device()}: every array of the learner lives in it or below it (tests). */
+    NDManager manager() {
+        return manager;
     }
 
     /** Completed (applied) steps. */

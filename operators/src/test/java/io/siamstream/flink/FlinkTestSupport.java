@@ -107,6 +107,11 @@ final class FlinkTestSupport {
             return operator;
         }
 
+        /** The metric the operator registered under {@code name}, or null. */
+        Object metric(String name) {
+            return operator.get(name);
+        }
+
         long count(String name) {
             Object metric = operator.get(name);
             if (!(metric instanceof Counter counter)) {
