@@ -97,7 +97,10 @@ public final class SiamstreamOptions {
             .doubleType().defaultValue(1.0)
             .withDescription("cosine-restarts: each period is this many times the one before (>= 1; SGDR used 2).");
     public static final ConfigOption<String> DEVICE = ConfigOptions.key("siamstream.train.device")
-            .stringType().defaultValue("auto").withDescription("auto, cpu, gpu or gpu:N.");
+            .stringType().defaultValue("auto")
+            .withDescription("auto, cpu, gpu or gpu:N. auto takes the GPU that Flink's external resource 'gpu' assigned"
+                    + " to the task (its index; the lowest of several), else DJL's first GPU, else the CPU; cpu and"
+                    + " gpu:N win over the assignment. The trainer and the evaluation follow the same rule.");
     public static final ConfigOption<String> BATCHING = ConfigOptions.key("siamstream.train.batching")
             .stringType().defaultValue("sequence")
             .withDescription("sequence (batch b = seqs [bB, (b+1)B), order-independent) or arrival (every B pairs).");

@@ -48,7 +48,9 @@ class K8sImageLayoutIT {
     void theDockerfilesCopiesMakeTheLayout(String dockerfile) throws IOException {
         Path root = Manifests.repoRoot();
         Path df = Manifests.k8sDir().resolve(dockerfile);
-        assertThat(Files.readString(df)).contains("FROM flink:1.20.3-scala_2.12-java17");
+        String flink = System.getProperty("flink.version");
+        assertThat(flink).as("the build passes flink.version").isNotBlank();
+        assertThat(Files.readString(df)).as("the image's Flink is the build's").contains("FROM flink:" + flink + "-scala_2.12-java17");
         Path image = Manifests.k8sDir().resolve("target/image-layout").resolve(dockerfile.toLowerCase());
         deleteTree(image);
         List<Copy> copies = copies(df);

@@ -201,7 +201,9 @@ class K8sManifestTest {
                 plugins.add(e.path("value").asText());
             }
         });
-        assertThat(plugins).singleElement().asString().matches("flink-s3-fs-(hadoop|presto)-1\\.20\\.3\\.jar");
+        // the image's own plugin jar, named by its Flink version
+        String flink = System.getProperty("flink.version").replace(".", "\\.");
+        assertThat(plugins).singleElement().asString().matches("flink-s3-fs-(hadoop|presto)-" + flink + "\\.jar");
         container.path("env").forEach(e -> {
             if (!e.has("value")) {
                 assertThat(e.path("valueFrom").path("secretKeyRef").path("name").asText()).isNotEmpty();
