@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * BYOL, SimCLR and MoCo v2 each learn on the bundled Fashion-MNIST sample: after a short run (small ConvNet, batch
  * 64, 300 steps, each with the recipe of the README's comparison) the encoder's kNN top-1 beats a randomly
- * initialised one's. SimSiam's own learning test is SimSiamAblationTest.
+ * initialised one's. SimSiam's own learning test is {@code StreamingJobTest}'s learning run, through the real job.
  */
 class MethodsLearnTest {
 

@@ -10,51 +10,39 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The SimSiam paper's ablations on the bundled Fashion-MNIST sample (small ConvNet, batch 128, fixed seed), each a
- * short run at a nearly constant learning rate (base lr 0.5 x 128/256 = 0.25, cosine over 10x the run).
+ * The SimSiam paper's stop-gradient ablation on the bundled Fashion-MNIST sample (small ConvNet, batch 128, fixed
+ * seed): 400 steps at a nearly constant learning rate (base lr 0.5 x 128/256 = 0.25, cosine over 10x the run), with
+ * the learner alone.
  *
  * <p>The collapse indicator is the std over the batch of each dimension of the l2-normalised output, averaged over
  * dimensions; healthy is about 1/sqrt(dim) = 0.0625, collapse is 0. It is read on the online output p that the loss
  * compares: the projector's last layer is a batch norm without affine parameters, so in training mode z keeps zero
  * mean and unit variance per dimension and its indicator cannot reach 0 whatever happens (measured: it halves).
+ *
+ * <p>The other side of the comparison, SimSiam with stop-gradient on the same recipe, is {@code StreamingJobTest}'s
+ * learning run (406 steps through the real job): it asserts the indicators on z and p above
+ * 3/4 of healthy, the loss below -0.5 and kNN above a random encoder's. Measured there and here (README, "The
+ * paper's ablations"): with stop-gradient p 0.0611, kNN 0.675; without it p 0.0011, kNN 0.548; random encoder 0.620.
  */
 class SimSiamAblationTest {
 
     private static final int STEPS = 400;
     private static final double BASE_LR = 0.5;
-
-    private static LearnerDemo.Outcome run(Path out, boolean stopGradient, boolean predictor) throws Exception {
-        LearnerDemo.Settings settings = new LearnerDemo.Settings(STEPS, 10L * STEPS, 128, BASE_LR, 42, "cpu", "bundled",
-                out, 0, stopGradient, predictor, EncoderKind.CONVNET);
-        LearnerDemo.Outcome outcome = LearnerDemo.run(settings, false);
-        StepResult last = outcome.last();
-        System.out.printf(java.util.Locale.ROOT,
-                "ablation stop-gradient=%s predictor=%s: loss %.4f, collapse z %.4f p %.4f (healthy %.4f), "
-                        + "kNN %.3f (random encoder %.3f)%n", stopGradient, predictor, last.loss(), last.collapseStd(),
-                last.outputCollapseStd(), last.collapseReference(), outcome.knnTrained(), outcome.knnRandom());
-        return outcome;
-    }
-
-    @Test
-    void withStopGradientAndPredictorItLearnsWithoutCollapse(@TempDir Path out) throws Exception {
-        LearnerDemo.Outcome outcome = run(out, true, true);
-        StepResult last = outcome.last();
-        assertThat(last.outputCollapseStd()).as("indicator on p").isGreaterThan(0.75 * last.collapseReference());
-        assertThat(last.collapseStd()).as("indicator on z").isGreaterThan(0.75 * last.collapseReference());
-        assertThat(last.loss()).as("the views agree better than at the start (0)").isLessThan(-0.5);
-        assertThat(outcome.knnTrained()).as("kNN of the trained encoder vs a random one")
-                .isGreaterThan(outcome.knnRandom() + KNN_MARGIN);
-    }
+    /** Set from measured runs; see the README's ablation table. */
+    private static final double KNN_MARGIN = 0.02;
 
     @Test
     void withoutStopGradientItCollapses(@TempDir Path out) throws Exception {
-        LearnerDemo.Outcome outcome = run(out, false, true);
+        LearnerDemo.Settings settings = new LearnerDemo.Settings(STEPS, 10L * STEPS, 128, BASE_LR, 42, "cpu", "bundled",
+                out, 0, false, true, EncoderKind.CONVNET);
+        LearnerDemo.Outcome outcome = LearnerDemo.run(settings, false);
         StepResult last = outcome.last();
+        System.out.printf(java.util.Locale.ROOT,
+                "ablation without stop-gradient: loss %.4f, collapse z %.4f p %.4f (healthy %.4f), kNN %.3f (random"
+                        + " encoder %.3f)%n", last.loss(), last.collapseStd(), last.outputCollapseStd(),
+                last.collapseReference(), outcome.knnTrained(), outcome.knnRandom());
         assertThat(last.outputCollapseStd()).as("indicator on p").isLessThan(0.2 * last.collapseReference());
         assertThat(outcome.knnTrained()).as("the collapsed encoder is worse than a random one")
                 .isLessThan(outcome.knnRandom() - KNN_MARGIN);
     }
-
-    /** Set from measured runs; see the README's ablation table. */
-    private static final double KNN_MARGIN = 0.02;
 }

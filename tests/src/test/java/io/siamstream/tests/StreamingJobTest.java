@@ -168,13 +168,34 @@ class StreamingJobTest {
         }
     }
 
+    /**
+     * SimSiam learns through the real job: 13 epochs of the 4,000-image sample at batch 128, 406 steps at lr 0.25
+     * (base 0.5 x 128/256, cosine over 10x the run), the recipe of the paper's ablations, whose SimSiam run this is
+     * ({@code SimSiamAblationTest} in the job module holds the ablation, without stop-gradient). Asserted: the
+     * reports arrive; at the last step the views agree (loss below -0.5) and neither the projector's output z nor the
+     * predictor's output p collapses (indicator above 3/4 of healthy); the final encoder's kNN beats a random one's.
+     */
     @Test
     void reportsArriveAndTheEncoderBeatsARandomOne(@TempDir Path tmp, @InjectMiniCluster MiniCluster cluster)
             throws Exception {
-        // 13 epochs of the 4,000-image sample at batch 128: 406 steps at lr 0.25, cosine over 10x the run
         JobSettings settings = JobSettings.from(settings(tmp, 13, 128, 100, 4000));
         // checkpoints every 5 s, like a real job (the recovery runs take one every 300 ms)
         run(environment(tmp, Duration.ofSeconds(5)), settings, tmp, false, "learning", cluster);
+
+        TreeMap<Long, String> steps = new TreeMap<>();
+        for (String line : CommittedFiles.lines(tmp.resolve("steps"))) {
+            steps.put(CommittedFiles.number(line, "step").longValue(), line);
+        }
+        assertThat(steps.keySet()).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, 406).boxed().toList());
+        String last = steps.lastEntry().getValue();
+        double loss = CommittedFiles.number(last, "loss").doubleValue();
+        double collapseZ = CommittedFiles.number(last, "collapse_z").doubleValue();
+        double collapseP = CommittedFiles.number(last, "collapse_p").doubleValue();
+        double healthy = CommittedFiles.number(last, "collapse_ref").doubleValue();
+        assertThat(loss).as("the views agree better than at the start (0)").isLessThan(-0.5);
+        assertThat(collapseP).as("indicator on p").isGreaterThan(0.75 * healthy);
+        assertThat(collapseZ).as("indicator on z").isGreaterThan(0.75 * healthy);
 
         List<String> reports = CommittedFiles.lines(tmp.resolve("reports"));
         assertThat(reports).hasSizeGreaterThanOrEqualTo(4);
@@ -191,7 +212,8 @@ class StreamingJobTest {
             randomKnn = new Evaluator(data, KnnClassifier.standard(10), LinearProbe.standard(10))
                     .evaluate(encoder, false).knnTop1();
         }
-        System.out.printf(java.util.Locale.ROOT, "streaming job: final kNN %.3f, random encoder %.3f%n", finalKnn, randomKnn);
+        System.out.printf(java.util.Locale.ROOT, "streaming job: step 406 loss %.4f, collapse z %.4f p %.4f (healthy"
+                + " %.4f), final kNN %.3f, random encoder %.3f%n", loss, collapseZ, collapseP, healthy, finalKnn, randomKnn);
         assertThat(finalKnn).isGreaterThan(randomKnn + 0.02);
     }
 
