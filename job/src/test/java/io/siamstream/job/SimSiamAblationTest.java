@@ -1,8 +1,7 @@
-package io.siamstream.tests;
+package io.siamstream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.siamstream.job.LearnerDemo;
 import io.siamstream.model.EncoderKind;
 import io.siamstream.train.StepResult;
 import java.nio.file.Path;
@@ -12,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The SimSiam paper's stop-gradient ablation on the bundled Fashion-MNIST sample (small ConvNet, batch 128, fixed
  * seed): 400 steps at a nearly constant learning rate (base lr 0.5 x 128/256 = 0.25, cosine over 10x the run), with
- * the learner alone.
+ * the learner alone (no Flink).
  *
  * <p>The collapse indicator is the std over the batch of each dimension of the l2-normalised output, averaged over
  * dimensions; healthy is about 1/sqrt(dim) = 0.0625, collapse is 0. It is read on the online output p that the loss
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mean and unit variance per dimension and its indicator cannot reach 0 whatever happens (measured: it halves).
  *
  * <p>The other side of the comparison, SimSiam with stop-gradient on the same recipe, is {@code StreamingJobTest}'s
- * learning run (406 steps through the real job): it asserts the indicators on z and p above
+ * learning run in the tests module (406 steps through the real job): it asserts the indicators on z and p above
  * 3/4 of healthy, the loss below -0.5 and kNN above a random encoder's. Measured there and here (README, "The
  * paper's ablations"): with stop-gradient p 0.0611, kNN 0.675; without it p 0.0011, kNN 0.548; random encoder 0.620.
  */
