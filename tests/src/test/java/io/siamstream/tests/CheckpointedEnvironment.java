@@ -88,14 +88,16 @@ final class CheckpointedEnvironment {
     }
 
     /**
-     * Waits (at most 30 s) until Flink has discarded the checkpoints of a finished job under {@code out/checkpoints}:
-     * it does so in the background after the job ends, and JUnit's removal of the temporary folder failed when it
-     * ran at the same time (seen when a test ended right after its job).
+     * Waits (at most 30 s) until nothing has changed under {@code out/checkpoints} for 600 ms: Flink discards a
+     * finished job's checkpoints in the background, and JUnit's removal of the temporary folder failed when it ran at
+     * the same time (seen when a test ended right after its job). A checkpoint folder may stay (the last unaligned
+     * one did in these tests), which is why quiet, not emptiness, is the signal.
      */
     static void awaitCheckpointsDiscarded(Path out) throws IOException, InterruptedException {
         Path root = out.resolve("checkpoints");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         List<Path> before = null;
+        int quiet = 0;
         while (System.nanoTime() < deadline) {
             List<Path> now;
             try (Stream<Path> files = Files.exists(root) ? Files.walk(root) : Stream.empty()) {
@@ -103,13 +105,13 @@ final class CheckpointedEnvironment {
             } catch (UncheckedIOException e) {
                 now = null; // a file went away during the walk: not settled yet
             }
-            boolean checkpointsLeft = now == null
-                    || now.stream().anyMatch(p -> p.getFileName().toString().startsWith("chk-"));
-            if (!checkpointsLeft && now.equals(before)) {
+            quiet = now != null && now.equals(before) ? quiet + 1 : 0;
+            if (quiet == 3) {
                 return;
             }
             before = now;
             Thread.sleep(200);
         }
+        System.out.println("checkpoints under " + root + " still changing after 30 s; going on");
     }
 }
