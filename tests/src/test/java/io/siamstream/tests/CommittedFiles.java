@@ -34,6 +34,13 @@ final class CommittedFiles {
         return out;
     }
 
+    /** The number a JSON-lines record gives {@code field} (null when it is JSON's null); fails when it has none. */
+    static Double number(String line, String field) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(field) + "\":([-0-9.eE]+|null)").matcher(line);
+        assertThat(m.find()).as(field + " in " + line).isTrue();
+        return m.group(1).equals("null") ? null : Double.valueOf(m.group(1));
+    }
+
     /** Step number to loss (as written) of step-metric lines; fails on a line that is not one, or a step seen twice. */
     static TreeMap<Long, String> stepLosses(List<String> lines) {
         TreeMap<Long, String> out = new TreeMap<>();

@@ -9,7 +9,7 @@ import io.siamstream.job.SiamstreamJob;
 import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.record.ImageRecord;
 import io.siamstream.record.ModelUpdate;
-import io.siamstream.record.StepMetrics;
+import io.siamstream.tests.CheckpointedEnvironment.Barriers;
 import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.ReplayTrainer;
@@ -19,23 +19,30 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * BYOL (momentum target, LARS) and MoCo v2 (momentum key encoder, queue) through the streaming job with a task
  * failure injected after a checkpoint: the job recovers from RocksDB state, every step appears once, and the final
  * encoder equals bit for bit the reference loop's uninterrupted run on the same data. The encoder alone is compared,
  * but every step after the recovery depends on the restored target network, queue and optimizer buffers (a lost or
- * stale one changes the loss and so the encoder), so equality shows they were all restored exactly.
+ * stale one changes the loss and so the encoder), so equality shows they were all restored exactly. Each method
+ * runs under aligned and under unaligned checkpoints (the job's default, whose checkpoints also hold the pairs in
+ * flight); the reference run is made once per method.
  */
 class MethodRecoveryTest {
 
@@ -45,9 +52,23 @@ class MethodRecoveryTest {
 
     private static final int BATCH = 80; // 4,000 images: 50 steps per epoch
 
-    @ParameterizedTest
-    @ValueSource(strings = {"byol", "moco"})
-    void aFailureInTheMiddleChangesNothing(String method, @TempDir Path tmp) throws Exception {
+    /** Each method's reference run (the encoder after 50 steps), made once for both barrier modes. */
+    private static final Map<String, Map<String, Tensor>> REFERENCE = new ConcurrentHashMap<>();
+
+    private static Map<String, Tensor> reference(String method, JobSettings settings) {
+        return REFERENCE.computeIfAbsent(method, m -> {
+            try (Learner learner = Learner.create(settings.learner())) {
+                new ReplayTrainer(learner, FashionMnist.sample(FashionMnist.Split.TRAIN).asImages(),
+                        settings.view1Policy(), settings.view2Policy(), settings.seed()).train(50, r -> { });
+                return learner.encoderSnapshot().tensors();
+            }
+        });
+    }
+
+    @ParameterizedTest(name = "{0}, {1} checkpoints")
+    @CsvSource({"byol, ALIGNED", "byol, UNALIGNED", "moco, ALIGNED", "moco, UNALIGNED"})
+    void aFailureInTheMiddleChangesNothing(String method, Barriers barriers, @TempDir Path tmp,
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
         Configuration conf = new Configuration();
         conf.set(SiamstreamOptions.METHOD, method);
         conf.set(SiamstreamOptions.MOCO_QUEUE_SIZE, 1000);
@@ -63,44 +84,41 @@ class MethodRecoveryTest {
         assertThat(settings.learner().optimizer().kind()).isEqualTo(method.equals("byol") ? "lars" : "sgd");
 
         StreamExecutionEnvironment env = CheckpointedEnvironment.environment(
-                CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300)));
+                CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300), barriers));
 
         FailOnceAfterCheckpoint.reset();
         DataStream<ImageRecord> images = SiamstreamJob.replaySource(env, settings)
                 .map(new FailOnceAfterCheckpoint<>(1200), TypeInformation.of(ImageRecord.class))
                 .uid("fail-once").name("fail once");
-        String name = "recovery-" + method;
+        String name = "recovery-" + method + "-" + barriers;
         JobSinks files = JobSinks.files(tmp.toString());
-        SiamstreamJob.build(settings, images, new JobSinks(TestSinks.collecting(name + "-steps"), files.reports(),
+        SiamstreamJob.build(settings, images, new JobSinks(files.steps(), files.reports(),
                 files.deadLetters(), TestSinks.collecting(name)));
-        env.execute(name);
+        JobClient client = env.executeAsync(name);
+        client.getJobExecutionResult().get(10, TimeUnit.MINUTES);
+        CheckpointedEnvironment.awaitCheckpointsDiscarded(tmp);
         assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
+        long inFlight = CheckpointedEnvironment.assertRestoredWith(
+                cluster.getArchivedExecutionGraph(client.getJobID()).get(), barriers);
+        System.out.printf(java.util.Locale.ROOT, "%s, %s: recovered; in-flight bytes persisted by the checkpoints in"
+                + " Flink's stats history: %d%n",
+                method, barriers, inFlight);
 
         ModelUpdate last = TestSinks.<ModelUpdate>received(name).stream()
                 .max(Comparator.comparingLong(u -> u.version)).orElseThrow();
         assertThat(last.version).isEqualTo(50);
-        // the collecting sink is not transactional: replayed steps arrive again, but with identical values
-        List<StepMetrics> steps = TestSinks.received(name + "-steps");
-        Map<Long, Double> lossByStep = new java.util.TreeMap<>();
-        for (StepMetrics s : steps) {
-            Double before = lossByStep.put(s.step, s.loss);
-            if (before != null) {
-                assertThat(s.loss).as("step " + s.step + " replayed with the same loss").isEqualTo(before);
-            }
-        }
-        assertThat(lossByStep.keySet()).containsExactlyElementsOf(
+        // the exactly-once step files: steps 1..50, each once
+        List<String> steps = CommittedFiles.lines(tmp.resolve("steps"));
+        assertThat(steps).hasSize(50);
+        assertThat(CommittedFiles.stepLosses(steps).keySet()).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList());
 
         Map<String, Tensor> job = LearnerStateCodec.decode(last.encoderState).tensors();
-        try (Learner learner = Learner.create(settings.learner())) {
-            new ReplayTrainer(learner, FashionMnist.sample(FashionMnist.Split.TRAIN).asImages(),
-                    settings.view1Policy(), settings.view2Policy(), settings.seed()).train(50, r -> { });
-            Map<String, Tensor> reference = learner.encoderSnapshot().tensors();
-            assertThat(job.keySet()).isEqualTo(reference.keySet());
-            for (String tensor : reference.keySet()) {
-                assertThat(job.get(tensor).data()).as(method + " job vs reference loop: " + tensor)
-                        .isEqualTo(reference.get(tensor).data());
-            }
+        Map<String, Tensor> reference = reference(method, settings);
+        assertThat(job.keySet()).isEqualTo(reference.keySet());
+        for (String tensor : reference.keySet()) {
+            assertThat(job.get(tensor).data()).as(method + " job (" + barriers + ") vs reference loop: " + tensor)
+                    .isEqualTo(reference.get(tensor).data());
         }
     }
 }

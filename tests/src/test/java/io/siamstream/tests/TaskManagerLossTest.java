@@ -10,6 +10,7 @@ import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.record.ImageRecord;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.record.StepMetrics;
+import io.siamstream.tests.CheckpointedEnvironment.Barriers;
 import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerStateCodec;
 import io.siamstream.train.ReplayTrainer;
@@ -27,7 +28,6 @@ import java.util.stream.LongStream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.FilterFunction;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -51,7 +51,14 @@ import org.junit.jupiter.api.io.TempDir;
  * after the first checkpoint that follows some training (unaligned, so in-flight pairs are in it too), the
  * TaskManager running the training operator is terminated and a new one is started. The job must recover from the checkpoint on the surviving and the new TaskManager, the
  * exactly-once step files must hold every step once, and the final encoder must equal, bit for bit, the reference
- * loop's ({@link ReplayTrainer}), which {@code StreamingJobTest} shows equals an uninterrupted job run.
+ * loop's ({@link ReplayTrainer}).
+ *
+ * <p>One barrier mode is enough here: the unaligned one, the job's default, which restores the most (operator state
+ * and the records in flight). Aligned checkpoints restore operator state only, through the same path: the job's
+ * keyed exchanges make it one failover region, so a task failure restarts every task from the checkpoint just as
+ * losing a TaskManager does, and {@code StreamingJobTest} and {@code MethodRecoveryTest} recover from a task
+ * failure under both modes. What a lost TaskManager adds (new slots, the trainer on another TaskManager, state read
+ * back from the checkpoint storage) does not depend on the barriers.
  */
 class TaskManagerLossTest {
 
@@ -92,11 +99,10 @@ class TaskManagerLossTest {
         options.set(SiamstreamOptions.OUTPUT, tmp.toString());
         JobSettings settings = JobSettings.from(options);
 
-        Configuration conf = CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300));
-        // as the cluster entry point's defaults have it: the job is always backpressured (the trainer is the
+        // as the job's defaults have it (FaultTolerance): the job is always backpressured (the trainer is the
         // bottleneck), so aligned barriers would wait behind full buffers; unaligned ones also put in-flight pairs
         // into the checkpoint, which the recovery must replay exactly
-        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        Configuration conf = CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300), Barriers.UNALIGNED);
         // more attempts, further apart, than after a task failure: restarts fail until the new TaskManager has
         // registered its slot
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 5);
@@ -140,8 +146,7 @@ class TaskManagerLossTest {
         client.getJobExecutionResult().get(5, TimeUnit.MINUTES);
         AccessExecutionGraph done = cluster.getArchivedExecutionGraph(id).get();
         assertThat(done.getState()).isEqualTo(JobStatus.FINISHED);
-        assertThat(done.getCheckpointStatsSnapshot().getLatestRestoredCheckpoint())
-                .as("the job was restored from a checkpoint").isNotNull();
+        CheckpointedEnvironment.assertRestoredWith(done, Barriers.UNALIGNED);
         assertThat(taskManagerOf(done, "train")).as("training moved off the lost TaskManager").isNotEqualTo(trainer);
 
         // the exactly-once step files: steps 1..STEPS, each once

@@ -1,9 +1,8 @@
-package io.siamstream.tests;
+package io.siamstream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.siamstream.bench.MethodComparison;
-import io.siamstream.job.LearnerDemo;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -12,7 +11,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * BYOL, SimCLR and MoCo v2 each learn on the bundled Fashion-MNIST sample: after a short run (small ConvNet, batch
  * 64, 300 steps, each with the recipe of the README's comparison) the encoder's kNN top-1 beats a randomly
- * initialised one's. SimSiam's own learning test is SimSiamAblationTest.
+ * initialised one's. The learner alone runs (no Flink), so the test lives beside LearnerDemo in the job module.
+ * SimSiam's own learning test is {@code StreamingJobTest}'s learning run, through the real job (tests module).
  */
 class MethodsLearnTest {
 
