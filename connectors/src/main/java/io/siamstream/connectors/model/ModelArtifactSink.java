@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *   <li>when that checkpoint completes, the committer renames the staging directory to {@code <models>/<version>/},
  *       then moves {@code LATEST} forward (written to a temporary file and renamed over it, never backward), deletes
  *       staging leftovers of versions up to it (from attempts that failed before their checkpoint), and applies
- *       retention (the last {@code keepLast} versions plus every {@code keepEvery}-th, never LATEST's).</li>
+ *       retention (the last {@code keepLast} versions plus every {@code keepEvery}-th, never LATEST's; a version
+ *       is first renamed into {@code .staging}, then deleted, so that it disappears at once).</li>
  * </ol>
  * A retry is idempotent: a committable whose target exists with the same sha256 counts as committed (its staging
  * leftover is removed); a target with another sha256 (a different run writing into the same directory) fails the
@@ -256,7 +257,11 @@ public class ModelArtifactSink implements Sink<ModelUpdate>, SupportsCommitter<M
             List<Long> versions = committedVersions(fs, models);
             for (long v : versions) {
                 if (v != latest && !spec.keeps(v, versions)) {
-                    fs.delete(new Path(models, String.valueOf(v)), true);
+                    // out of sight first (one rename), then deleted file by file: no reader sees a half-deleted version
+                    Path gone = new Path(new Path(models, ModelArtifacts.STAGING), v + "-deleted-" + UUID.randomUUID());
+                    Path dir = new Path(models, String.valueOf(v));
+                    fs.mkdirs(gone.getParent());
+                    fs.delete(fs.rename(dir, gone) ? gone : dir, true);
                     LOG.info("retention: deleted model version {}", v);
                 }
             }
