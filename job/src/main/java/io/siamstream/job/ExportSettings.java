@@ -2,6 +2,7 @@ package io.siamstream.job;
 
 import io.siamstream.connectors.model.ArtifactSpec;
 import io.siamstream.connectors.model.ModelArtifactSink;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.Path;
 
@@ -26,6 +27,12 @@ public final class ExportSettings {
         } catch (Exception e) {
             throw new IllegalArgumentException(option + ": '" + models + "' is not a usable Flink FileSystem path: "
                     + e.getMessage(), e);
+        }
+        if (!conf.get(CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH)) {
+            // without the final checkpoint the versions of the end of a bounded input would never commit
+            throw new IllegalArgumentException(CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH.key()
+                    + ": false is not allowed with model export (" + option + "): the last versions commit with the"
+                    + " final checkpoint; set it to true (the default) or " + option + " to none");
         }
         int keepLast = conf.get(SiamstreamOptions.EXPORT_KEEP_LAST);
         if (keepLast < 1) {

@@ -77,6 +77,10 @@ class ModelCommandTest {
         Configuration bad3 = conf.clone();
         bad3.set(SiamstreamOptions.EXPORT_MODELS, "nosuchscheme://bucket/models");
         assertThatThrownBy(() -> ExportSettings.from(bad3, settings)).hasMessageContaining("siamstream.export.models");
+        Configuration noFinal = conf.clone();
+        noFinal.set(org.apache.flink.configuration.CheckpointingOptions.ENABLE_CHECKPOINTS_AFTER_TASKS_FINISH, false);
+        assertThatThrownBy(() -> ExportSettings.from(noFinal, settings))
+                .hasMessageContaining("execution.checkpointing.checkpoints-after-tasks-finish");
         Configuration off = conf.clone();
         off.set(SiamstreamOptions.EXPORT_MODELS, "none");
         assertThat(ExportSettings.from(off, settings)).isNull();
