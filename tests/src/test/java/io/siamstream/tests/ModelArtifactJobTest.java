@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Model artifacts from the job on a MiniCluster: a bounded run publishes every 5 steps; each committed version's
  * encoder.safetensors equals, bit for bit, the encoder of the model update of that version; LATEST names the last
- * one; retention kept the last 3 and every 4th; the announcements (exactly-once JSON lines) name each version once.
+ * one; retention kept the last 3 and every 4th; heads are exported beside; the announcements (exactly-once JSON lines) name each version once.
  * A failure is injected inside the sink's prepareCommit after a version was staged and before the checkpoint that
  * would commit it: a watcher that polls the models folder throughout never sees an incomplete or unannounced
  * version, the staged attempt is never committed, and the recovered job republishes that version.
@@ -88,6 +88,7 @@ class ModelArtifactJobTest {
         conf.set(SiamstreamOptions.OUTPUT, tmp.toString());
         conf.set(SiamstreamOptions.EXPORT_KEEP_LAST, 3);
         conf.set(SiamstreamOptions.EXPORT_KEEP_EVERY, 4);
+        conf.set(SiamstreamOptions.EXPORT_HEADS, true);
         JobSettings settings = JobSettings.from(conf);
         ModelArtifactSink artifacts = new FailingOnceSink(ExportSettings.from(conf, settings).spec());
         Path models = tmp.resolve("models");
@@ -177,6 +178,13 @@ class ModelArtifactJobTest {
                 assertThat(t.floats()).as(e.getKey()).containsExactly(e.getValue().data());
             }
             assertThat(file.get("1.num_batches_tracked").longs()).containsExactly(v);
+            assertThat(file.keySet()).hasSize(24);
+            // heads: the projector and predictor under SimSiamNet's names (the projector's last BN has no affine)
+            byte[] headBytes = Files.readAllBytes(dir.resolve(ModelArtifacts.HEADS_FILE));
+            assertThat(ModelArtifacts.sha256(headBytes)).isEqualTo(json.heads.sha256);
+            var heads = SafetensorsReader.read(headBytes).tensors();
+            assertThat(heads).containsKeys("projector.0.weight", "projector.7.running_var", "predictor.3.bias")
+                    .doesNotContainKeys("projector.7.weight", "projector.7.bias").hasSize(24);
         }
     }
 
