@@ -52,7 +52,7 @@ class ModelCommandTest {
                 "--split", "test", "--out", out.toString(), "--limit", "100"});
         Npy.Array features = Npy.read(Files.readAllBytes(out));
         assertThat(features.shape()).containsExactly(100, 256);
-        assertThat(features.floats()).containsExactly(expected);
+        assertThat(Arrays.equals(features.floats(), expected)).as("the same features as FrozenEncoder").isTrue();
         Npy.Array labels = Npy.read(Files.readAllBytes(tmp.resolve("emb/test.labels.npy")));
         assertThat(labels.shape()).containsExactly(100);
         for (int i = 0; i < 100; i++) {
