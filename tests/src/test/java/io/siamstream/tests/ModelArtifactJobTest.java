@@ -58,6 +58,7 @@ class ModelArtifactJobTest {
     private static final long FAIL_AT = 30;
     static final AtomicBoolean FAILED = new AtomicBoolean();
     static final AtomicReference<String> FAILED_STAGING = new AtomicReference<>();
+    static final String FAILED_MARK = "FAILED-ATTEMPT";
 
     /** Throws once, inside prepareCommit, right after staging a version >= FAIL_AT once some version is committed. */
     static final class FailingOnceSink extends ModelArtifactSink {
@@ -72,6 +73,12 @@ class ModelArtifactJobTest {
             if (version >= FAIL_AT && Files.exists(Path.of(spec().models(), ModelArtifacts.LATEST))
                     && FAILED.compareAndSet(false, true)) {
                 FAILED_STAGING.set(staging.getPath());
+                try {
+                    // a mark on the failed attempt: no committed version may ever carry it
+                    Files.writeString(Path.of(staging.getPath(), FAILED_MARK), "never commit me");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
                 throw new IllegalStateException("injected failure after staging version " + version);
             }
         }
@@ -156,7 +163,9 @@ class ModelArtifactJobTest {
         List<Long> all = new ArrayList<>(announced.keySet());
         long last = all.get(all.size() - 1);
         assertThat(all).as("every 5 steps").allMatch(v -> v % PUBLISH_EVERY == 0 || v == last);
-        assertThat(all).contains(FAIL_AT, 5L, 100L);
+        assertThat(all).contains(5L, 100L);
+        long failedVersion = Long.parseLong(Path.of(FAILED_STAGING.get()).getFileName().toString().split("-")[0]);
+        assertThat(all).as("the version staged before the failure is republished and announced").contains(failedVersion);
         assertThat(all.size()).isGreaterThanOrEqualTo(20);
 
         // retention: the last 3 and every 4th (step divisible by 20), LATEST = the last
@@ -183,6 +192,7 @@ class ModelArtifactJobTest {
         }
         for (long v : expectedKept) {
             Path dir = models.resolve(String.valueOf(v));
+            assertThat(dir.resolve(FAILED_MARK)).doesNotExist();
             byte[] weights = Files.readAllBytes(dir.resolve(ModelArtifacts.ENCODER_FILE));
             assertThat(ModelArtifacts.sha256(weights)).isEqualTo(announced.get(v));
             ModelArtifact json = ModelArtifact.parse(Files.readString(dir.resolve(ModelArtifacts.MODEL_JSON)));
@@ -229,6 +239,9 @@ class ModelArtifactJobTest {
                 if (ModelArtifacts.versionOf(name) < 0) {
                     violations.add("unexpected entry " + name);
                     continue;
+                }
+                if (Files.exists(e.resolve(FAILED_MARK))) {
+                    violations.add("version " + name + " is the attempt that failed before its checkpoint");
                 }
                 try {
                     ModelArtifact json = ModelArtifact.parse(Files.readString(e.resolve(ModelArtifacts.MODEL_JSON)));

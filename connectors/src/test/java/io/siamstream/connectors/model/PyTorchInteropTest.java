@@ -121,6 +121,11 @@ class PyTorchInteropTest {
             assertThat(Arrays.equals(learner.embed(images, N), java)).as("Learner.embed and FrozenEncoder agree").isTrue();
         }
         ModelArtifacts.Files files = ModelArtifacts.of(spec, update);
+        try (ai.djl.ndarray.NDManager manager = io.siamstream.train.Engines.pyTorch().newBaseManager()) {
+            // DJL's own safetensors decoder reads the exported file too
+            assertThat(ai.djl.ndarray.NDList.decode(manager, files.encoder()))
+                    .hasSize(SafetensorsReader.read(files.encoder()).tensors().size());
+        }
         Path dir = tmp.resolve("3");
         Files.createDirectories(dir);
         Files.write(dir.resolve(ModelArtifacts.ENCODER_FILE), files.encoder());
