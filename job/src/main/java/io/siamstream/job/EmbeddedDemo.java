@@ -45,7 +45,7 @@ public final class EmbeddedDemo {
                 settings.imageSize(), settings.imageSize(), settings.epochs(), settings.learner().batchSize(),
                 settings.output());
         SiamstreamJob.Streams streams = SiamstreamJob.build(settings, SiamstreamJob.replaySource(env, settings),
-                JobSinks.files(settings.output()));
+                JobSinks.files(settings.output(), ExportSettings.from(conf, settings)));
         streams.steps().connect(streams.reports())
                 .process(new ProgressLine(10), Types.STRING)
                 .uid("progress").name("progress").setParallelism(1)

@@ -84,6 +84,12 @@ public final class SiamstreamJob {
      * works on the latest version only and never holds the trainer back (see {@link EvaluationOperator}).
      */
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images, EvaluationOperator evaluator) {
+        return build(settings, images, evaluator, false);
+    }
+
+    /** As {@link #build(JobSettings, DataStream, EvaluationOperator)}; {@code heads}: updates also carry the heads. */
+    private static Streams build(JobSettings settings, DataStream<ImageRecord> images, EvaluationOperator evaluator,
+                                 boolean heads) {
         AugmentationTopology.Result views = AugmentationTopology.build(images, settings.view1Policy(), settings.view2Policy(),
                 settings.seed(), settings.channels(), settings.imageSize(), settings.imageSize(),
                 settings.view1Parallelism(), settings.view2Parallelism(),
@@ -92,7 +98,7 @@ public final class SiamstreamJob {
                 .keyBy(new ByReplica(), Types.INT)
                 .transform("train", TypeInformation.of(StepMetrics.class),
                         new TrainingOperator(settings.learner(), settings.sequenceBatching(), settings.publishEvery(),
-                                TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, settings.maxPendingPairs()))
+                                TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, settings.maxPendingPairs()).withHeads(heads))
                 .uid(TRAIN_UID)
                 .setParallelism(1)
                 .setMaxParallelism(1);
@@ -108,21 +114,38 @@ public final class SiamstreamJob {
     }
 
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks) {
-        return attach(build(settings, images), sinks);
+        SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
+        return build(settings, images, sinks, evaluation == null ? null
+                : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery()));
     }
 
     /** As {@link #build(JobSettings, DataStream, JobSinks)}, with {@code evaluator} (null: evaluation off). */
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks,
                                 EvaluationOperator evaluator) {
-        return attach(build(settings, images, evaluator), sinks);
+        return attach(build(settings, images, evaluator, heads(sinks)), sinks);
     }
+
+    private static boolean heads(JobSinks sinks) {
+        return sinks.artifacts() != null && sinks.artifacts().spec().heads();
+    }
+
+    /** The uid of the model artifact sink and of the announcement map (stable: savepoints hold their committables). */
+    public static final String ARTIFACTS_UID = "sink-model-artifacts";
+    public static final String ANNOUNCE_UID = "announce-models";
 
     private static Streams attach(Streams streams, JobSinks sinks) {
         streams.steps().sinkTo(sinks.steps()).uid("sink-steps").name("steps").setParallelism(1);
         streams.reports().sinkTo(sinks.reports()).uid("sink-reports").name("reports").setParallelism(1);
         streams.deadLetters().sinkTo(sinks.deadLetters()).uid("sink-dead-letters").name("dead letters").setParallelism(1);
+        DataStream<ModelUpdate> updates = streams.models();
+        if (sinks.artifacts() != null) {
+            // artifacts and their announcements commit on the same checkpoint (see ModelArtifactSink)
+            streams.models().sinkTo(sinks.artifacts()).uid(ARTIFACTS_UID).name("model artifacts").setParallelism(1);
+            updates = streams.models().map(sinks.artifacts().announcer(), TypeInformation.of(ModelUpdate.class))
+                    .uid(ANNOUNCE_UID).name("announce models").setParallelism(1);
+        }
         if (sinks.models() != null) {
-            streams.models().sinkTo(sinks.models()).uid("sink-models").name("model updates").setParallelism(1);
+            updates.sinkTo(sinks.models()).uid("sink-models").name("model updates").setParallelism(1);
         }
         return streams;
     }
@@ -142,8 +165,10 @@ public final class SiamstreamJob {
                 .forEach((key, value) -> System.out.println("siamstream: default " + key + " = " + value));
         env.getConfig().disableGenericTypes();
         KafkaSettings kafka = KafkaSettings.from(conf);
+        var artifacts = ExportSettings.from(conf, settings);
         build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings),
-                kafka.sink() ? kafka.sinks() : JobSinks.files(settings.output()));
+                kafka.sink() ? kafka.sinks().withArtifacts(artifacts)
+                        : JobSinks.files(settings.output(), artifacts));
         env.execute("siamstream");
     }
 }

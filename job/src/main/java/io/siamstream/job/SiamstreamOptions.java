@@ -156,4 +156,21 @@ public final class SiamstreamOptions {
     public static final ConfigOption<String> KAFKA_TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("siamstream.kafka.transactional-id-prefix")
             .stringType().defaultValue("siamstream")
             .withDescription("Prefix of the sink's Kafka transactional ids; unique per job.");
+
+    public static final ConfigOption<String> EXPORT_MODELS = ConfigOptions.key("siamstream.export.models")
+            .stringType().noDefaultValue()
+            .withDescription("Where model artifacts go: a Flink FileSystem URI or path (file:///..., s3://...,"
+                    + " hdfs://...); default <siamstream.output>/models. Every published version becomes <version>/"
+                    + " (encoder.safetensors, model.json) when the checkpoint that covers it completes; LATEST names"
+                    + " the newest. 'none' turns the export off.");
+    public static final ConfigOption<Boolean> EXPORT_HEADS = ConfigOptions.key("siamstream.export.heads")
+            .booleanType().defaultValue(false)
+            .withDescription("Also export the projector and predictor (heads.safetensors) with every version.");
+    public static final ConfigOption<Integer> EXPORT_KEEP_LAST = ConfigOptions.key("siamstream.export.keep-last")
+            .intType().defaultValue(10)
+            .withDescription("Retention: the newest versions kept (at least 1).");
+    public static final ConfigOption<Integer> EXPORT_KEEP_EVERY = ConfigOptions.key("siamstream.export.keep-every")
+            .intType().defaultValue(0)
+            .withDescription("Retention: also keep every M-th published version (step divisible by M x"
+                    + " train.publish-every); 0 keeps none beyond the newest ones.");
 }

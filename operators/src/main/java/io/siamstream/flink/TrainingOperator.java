@@ -91,6 +91,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private transient Device device;
     private transient boolean copyInput;
     private transient Map<Integer, Long> lastStepEnd;
+    /** The epoch of the last pair each replica trained on (what model updates report). */
+    private transient Map<Integer, Long> lastEpoch;
+    private boolean publishHeads;
     private transient Counter steps;
     private transient Counter skippedSteps;
     private transient Counter deadLetters;
@@ -138,6 +141,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         arrivals = new HashMap<>();
         closedOnRestore = new ArrayList<>();
         lastStepEnd = new HashMap<>();
+        lastEpoch = new HashMap<>();
         // pairs are kept beyond processElement: with object reuse the runtime may refill the instance it handed over
         copyInput = getExecutionConfig().isObjectReuseEnabled();
         var metrics = getRuntimeContext().getMetricGroup();
@@ -279,6 +283,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         Learner learner = learner(replica);
         long index = learner.steps() + learner.skippedSteps();
         List<ViewPair> pairs = batch.pairs();
+        if (!pairs.isEmpty()) {
+            lastEpoch.put(replica, pairs.get(pairs.size() - 1).epoch);
+        }
         StepResult r = learner.step(pairs);
         nativeArrays = learner.managedArrayCount();
         if (pairs.size() < config.batchSize()) {
@@ -320,13 +327,39 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         ModelUpdate update = new ModelUpdate();
         update.replica = replica;
         update.version = learner.steps();
+        update.step = learner.steps();
+        update.epoch = lastEpoch.getOrDefault(replica, -1L);
         update.fingerprint = config.modelFingerprint();
         update.encoderState = LearnerStateCodec.encode(learner.encoderSnapshot());
+        if (publishHeads) {
+            update.headsState = LearnerStateCodec.encode(headsSnapshot(learner));
+        }
         update.loss = m == null ? Double.NaN : m.loss;
         update.projectionStd = m == null ? Double.NaN : m.projectionStd;
         update.outputStd = m == null ? Double.NaN : m.outputStd;
         update.wallTimeMillis = System.currentTimeMillis();
         output.collect(MODEL_UPDATES, new StreamRecord<>(update));
+    }
+
+    /**
+     * Also publish the projector and predictor with every model update ({@link ModelUpdate#headsState}), for
+     * export. Returns this operator.
+     */
+    public TrainingOperator withHeads(boolean heads) {
+        this.publishHeads = heads;
+        return this;
+    }
+
+    /** The online network's parameters outside the encoder (projector, predictor), keyed param/ + network name. */
+    private static LearnerState headsSnapshot(Learner learner) {
+        LearnerState full = learner.snapshot();
+        Map<String, io.siamstream.train.Tensor> heads = new java.util.LinkedHashMap<>();
+        full.tensors().forEach((k, v) -> {
+            if (k.startsWith(LearnerState.PARAM) && !k.startsWith(LearnerState.PARAM + Learner.ENCODER_PREFIX)) {
+                heads.put(k, v);
+            }
+        });
+        return new LearnerState(full.fingerprint(), full.step(), full.skippedSteps(), full.seed(), heads);
     }
 
     private void reject(ViewPair pair, String reason, String detail) {

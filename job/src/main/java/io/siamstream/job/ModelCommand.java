@@ -1,0 +1,147 @@
+package io.siamstream.job;
+
+import io.siamstream.connectors.idx.FashionMnist;
+import io.siamstream.connectors.idx.LabeledImages;
+import io.siamstream.connectors.model.ModelArtifact;
+import io.siamstream.connectors.model.ModelArtifactSink;
+import io.siamstream.connectors.model.ModelArtifacts;
+import io.siamstream.connectors.model.Npy;
+import io.siamstream.connectors.model.SafetensorsReader;
+import io.siamstream.connectors.model.TorchNames;
+import io.siamstream.eval.FrozenEncoder;
+import io.siamstream.model.EncoderConfig;
+import io.siamstream.model.EncoderKind;
+import io.siamstream.model.Encoders;
+import io.siamstream.train.LearnerState;
+import io.siamstream.train.Tensor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileSystem;
+
+/**
+ * {@code model embed --model <dir> --data <dir|bundled> --split test|train --out <file>.npy [--limit N]}: embeds a
+ * dataset split with a committed model artifact and writes the features (N x feature_dim, {@code <f4}) to
+ * {@code <file>.npy} and the labels ({@code <i8}) to {@code <file>.labels.npy}, NumPy .npy 1.0 files.
+ * {@code --model} is a version directory ({@code <models>/<version>}) or a models directory (its LATEST is used),
+ * any Flink FileSystem path. The images are normalised with model.json's mean and std, as the job does; the
+ * encoder is rebuilt from encoder.safetensors (PyTorch names mapped back to DJL's) and runs in inference mode.
+ * Data: Fashion-MNIST (the IDX files of {@code --data}, or the bundled sample), for models with 1 x 28 x 28 input.
+ */
+public final class ModelCommand {
+
+    private ModelCommand() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || !args[0].equals("embed")) {
+            throw new IllegalArgumentException("usage: model embed --model <dir> --data <dir|bundled> --split test|train"
+                    + " --out <file>.npy [--limit N]");
+        }
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 1; i < args.length; i += 2) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("model embed: expected --option value, got " + args[i]);
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        for (String required : new String[] {"model", "out"}) {
+            if (!options.containsKey(required)) {
+                throw new IllegalArgumentException("model embed: --" + required + " is required");
+            }
+        }
+        String out = options.get("out");
+        int n = embed(options.get("model"), options.getOrDefault("data", "bundled"),
+                options.getOrDefault("split", "test"), Path.of(out),
+                Integer.parseInt(options.getOrDefault("limit", String.valueOf(Integer.MAX_VALUE))));
+        System.out.println("model embed: " + n + " embeddings in " + out + ", labels in " + labelsPath(Path.of(out)));
+    }
+
+    /** Where the labels go: {@code x.npy} -> {@code x.labels.npy}. */
+    public static Path labelsPath(Path out) {
+        String name = out.getFileName().toString();
+        String stem = name.endsWith(".npy") ? name.substring(0, name.length() - 4) : name;
+        return out.resolveSibling(stem + ".labels.npy");
+    }
+
+    /** Embeds the split; returns the number of images. */
+    public static int embed(String model, String data, String split, Path out, int limit) throws IOException {
+        org.apache.flink.core.fs.Path dir = new org.apache.flink.core.fs.Path(model);
+        FileSystem fs = dir.getFileSystem();
+        if (!fs.exists(new org.apache.flink.core.fs.Path(dir, ModelArtifacts.MODEL_JSON))) {
+            long latest = ModelArtifactSink.latest(fs, dir);
+            if (latest < 0) {
+                throw new IOException("--model " + model + ": neither a version directory (model.json) nor a models"
+                        + " directory with LATEST");
+            }
+            dir = new org.apache.flink.core.fs.Path(dir, String.valueOf(latest));
+        }
+        ModelArtifact info = ModelArtifact.parse(new String(read(fs, new org.apache.flink.core.fs.Path(dir,
+                ModelArtifacts.MODEL_JSON)), StandardCharsets.UTF_8));
+        byte[] weights = read(fs, new org.apache.flink.core.fs.Path(dir, info.weights.file));
+        if (!ModelArtifacts.sha256(weights).equals(info.weights.sha256)) {
+            throw new IOException(dir + ": " + info.weights.file + " does not match the sha256 in model.json");
+        }
+        if (info.input.channels != 1 || info.input.height != FashionMnist.SIDE) {
+            throw new IllegalArgumentException("model embed reads Fashion-MNIST (1 x 28 x 28); this model takes "
+                    + info.input.channels + " x " + info.input.height + " x " + info.input.width);
+        }
+        FashionMnist.Split s = switch (split.toLowerCase(Locale.ROOT)) {
+            case "test" -> FashionMnist.Split.TEST;
+            case "train" -> FashionMnist.Split.TRAIN;
+            default -> throw new IllegalArgumentException("--split: '" + split + "'; allowed: test, train");
+        };
+        LabeledImages images = data.equals("bundled") ? FashionMnist.sample(s) : FashionMnist.read(Path.of(data), s);
+        int count = Math.min(limit, images.count());
+        float[] pixels = java.util.Arrays.copyOf(images.normalized(info.input.mean[0], info.input.std[0]),
+                count * FashionMnist.SIDE * FashionMnist.SIDE);
+        EncoderConfig config = new EncoderConfig(EncoderKind.parse("model.json encoder.kind", info.encoder.kind),
+                info.encoder.channels, info.encoder.width);
+        float[] features;
+        int dim;
+        try (FrozenEncoder encoder = new FrozenEncoder(config, info.input.height, state(config, weights, info))) {
+            features = encoder.embed(pixels, count);
+            dim = encoder.featureDim();
+        }
+        long[] labels = new long[count];
+        for (int i = 0; i < count; i++) {
+            labels[i] = images.label(i);
+        }
+        if (out.getParent() != null) {
+            Files.createDirectories(out.getParent());
+        }
+        try (OutputStream o = Files.newOutputStream(out)) {
+            Npy.writeF32(o, features, count, dim);
+        }
+        try (OutputStream o = Files.newOutputStream(labelsPath(out))) {
+            Npy.writeI64(o, labels, count);
+        }
+        return count;
+    }
+
+    /** The encoder's tensors under DJL names (param/...), from the PyTorch-named safetensors. */
+    static LearnerState state(EncoderConfig config, byte[] weights, ModelArtifact info) {
+        var file = SafetensorsReader.read(weights).tensors();
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (var p : Encoders.create(config).block().getParameters()) {
+            String torch = TorchNames.encoder(p.getKey());
+            var t = file.get(torch);
+            if (t == null || t.floats() == null) {
+                throw new IllegalArgumentException("encoder.safetensors has no float tensor " + torch);
+            }
+            tensors.put(LearnerState.PARAM + p.getKey(), new Tensor(t.shape(), t.floats()));
+        }
+        return new LearnerState(info.fingerprint, info.step, 0, info.seed, tensors);
+    }
+
+    private static byte[] read(FileSystem fs, org.apache.flink.core.fs.Path path) throws IOException {
+        try (FSDataInputStream in = fs.open(path)) {
+            return in.readAllBytes();
+        }
+    }
+}
