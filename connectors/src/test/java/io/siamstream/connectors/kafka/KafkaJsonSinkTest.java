@@ -20,6 +20,11 @@ class KafkaJsonSinkTest {
                         + "\"id\":3,\"seq\":4}");
         ModelUpdate update = new ModelUpdate();
         update.version = 50;
+        update.step = 50;
+        update.epoch = 2;
+        update.uri = "file:/models/50";
+        update.sha256 = "ab12";
+        update.bytes = 99;
         update.fingerprint = "simsiam \"convnet\"";
         update.encoderState = new byte[123];
         update.loss = Double.NaN;
@@ -27,8 +32,8 @@ class KafkaJsonSinkTest {
         update.outputStd = 0.125;
         update.wallTimeMillis = 7;
         assertThat(new String(new KafkaJsonSink.Json<ModelUpdate>().serialize(update), StandardCharsets.UTF_8))
-                .isEqualTo("{\"replica\":0,\"version\":50,\"fingerprint\":\"simsiam \\\"convnet\\\"\","
-                        + "\"encoder_bytes\":123,\"loss\":null,\"projection_std\":0.250000,\"output_std\":0.125000,\"wall_time_ms\":7}");
+                .isEqualTo("{\"replica\":0,\"version\":50,\"step\":50,\"epoch\":2,\"fingerprint\":\"simsiam \\\"convnet\\\"\","
+                        + "\"uri\":\"file:/models/50\",\"sha256\":\"ab12\",\"bytes\":99,\"encoder_bytes\":123,\"loss\":null,\"projection_std\":0.250000,\"output_std\":0.125000,\"wall_time_ms\":7}");
     }
 
     @Test
