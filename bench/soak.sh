@@ -18,6 +18,10 @@
 #   BATCH (64), PUBLISH_EVERY (500), LINEAR_EVERY (0)   the job's batch size, evaluation period, linear-probe period
 #   THREADS                    PyTorch intra-op threads (default: DJL's, the number of cores)
 #   NICE (10)                  niceness of the JVM; MAX_MINUTES (300): give up after this long
+#   ALLOCATOR (jemalloc)       jemalloc (preloaded from Debian's libjemalloc2, as the official Flink image runs its
+#                              JVMs) or glibc. With glibc's malloc, native memory grew by 0.1-0.45 GiB at every
+#                              in-JVM restart (new task threads, arenas); with jemalloc it stayed flat
+#                              (bench/results/soak-alloc-*.md)
 #   NAME (soak)                results: bench/results/$NAME.md and $NAME.csv; job output under out/$NAME
 #   SKIP_BUILD=1               use the last build; JAVA_OPTS: extra JVM flags
 # Builds with the reactor (package, never install: the siamstream jars come from this checkout's target/ folders) and
@@ -72,9 +76,20 @@ ARGS=(--steps "$STEPS" --fail-every "$FAIL_EVERY" --checkpoint-interval "$CHECKP
       --out "$OUT" --markdown "$RESULTS/$NAME.md" --csv "$RESULTS/$NAME.csv"
       --siamstream.train.batch-size "$BATCH" --siamstream.train.publish-every "$PUBLISH_EVERY"
       --siamstream.eval.linear-every "$LINEAR_EVERY" "$@")
-COMMAND="$(env | grep -E '^(STEPS|FAIL_EVERY|CHECKPOINT_INTERVAL|SAMPLE_EVERY|REPORT_EVERY|BATCH|PUBLISH_EVERY|LINEAR_EVERY|THREADS|NICE|MAX_MINUTES|NAME)=' \
+ALLOCATOR="${ALLOCATOR:-jemalloc}"
+PRELOAD=()
+case "$ALLOCATOR" in
+  jemalloc)
+    JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+    [[ -f "$JEMALLOC" ]] || { echo "soak: $JEMALLOC is missing: apt-get install libjemalloc2, or ALLOCATOR=glibc" >&2; exit 1; }
+    PRELOAD=(env "LD_PRELOAD=$JEMALLOC") ;;
+  glibc) ;;
+  *) echo "soak: ALLOCATOR=$ALLOCATOR is not allowed; allowed: jemalloc, glibc" >&2; exit 1 ;;
+esac
+export ALLOCATOR
+COMMAND="$(env | grep -E '^(STEPS|FAIL_EVERY|CHECKPOINT_INTERVAL|SAMPLE_EVERY|REPORT_EVERY|BATCH|PUBLISH_EVERY|LINEAR_EVERY|THREADS|NICE|MAX_MINUTES|NAME|ALLOCATOR)=' \
   | sort | tr '\n' ' ')bash bench/soak.sh${*:+ $*}"
 echo "# $(date -u +%FT%TZ) soak: $COMMAND" >&2
 # shellcheck disable=SC2086
-nice -n "$NICE" java -Xmx4g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -Dlog4j2.level=WARN -cp "$CP" \
+"${PRELOAD[@]}" nice -n "$NICE" java -Xmx4g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -Dlog4j2.level=WARN -cp "$CP" \
   io.siamstream.bench.StreamingSoak "${ARGS[@]}" --command "$COMMAND"
