@@ -72,11 +72,16 @@ public final class SiamstreamJob {
                 .uid(SOURCE_UID);
     }
 
-    /** The job's streams with the standard evaluation (kNN, linear probe, collapse), or none where there is no data for it. */
+    /** The job's streams with the standard evaluation (kNN, linear probe, feature std), or none where there is no data for it. */
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images) {
+        return build(settings, images, standardEvaluator(settings));
+    }
+
+    /** The kNN / linear probe / feature-std evaluation of the settings' evaluation data, or null where there is none. */
+    private static EvaluationOperator standardEvaluator(JobSettings settings) {
         SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
-        return build(settings, images, evaluation == null ? null
-                : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery()));
+        return evaluation == null ? null
+                : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery());
     }
 
     /**
@@ -114,9 +119,7 @@ public final class SiamstreamJob {
     }
 
     public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks) {
-        SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
-        return build(settings, images, sinks, evaluation == null ? null
-                : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery()));
+        return build(settings, images, sinks, standardEvaluator(settings));
     }
 
     /** As {@link #build(JobSettings, DataStream, JobSinks)}, with {@code evaluator} (null: evaluation off). */
