@@ -280,7 +280,9 @@ class KafkaRoundTripTest {
                         .keyFormat(kafka.keyFormat()).bounded(OffsetsInitializer.latest()).build(),
                 WatermarkStrategy.noWatermarks(), "kafka images", TypeInformation.of(ImageRecord.class))
                 .uid(io.siamstream.job.KafkaSettings.SOURCE_UID);
-        io.siamstream.job.SiamstreamJob.build(settings, images, kafka.sinks());
+        // as the job's main does: the model versions go to the file system, their announcements to <prefix>models
+        io.siamstream.job.SiamstreamJob.build(settings, images,
+                kafka.sinks().withArtifacts(io.siamstream.job.ExportSettings.from(conf, settings)));
         env.execute("siamstream on kafka");
 
         Pattern step = Pattern.compile("^\\{\"replica\":0,\"batch\":\\d+,\"pairs\":\\d+,\"step\":(\\d+),.*}$");
@@ -302,6 +304,20 @@ class KafkaRoundTripTest {
             models.add(new String(r.value(), StandardCharsets.UTF_8));
         }
         assertThat(models).isNotEmpty().anyMatch(m -> m.contains("\"version\":6"));
+        // every announcement names a committed version directory and its weights' sha256; no weights travel
+        Pattern announced = Pattern.compile(".*\"version\":(\\d+),.*\"uri\":\"([^\"]+)\",\"sha256\":\"([0-9a-f]{64})\","
+                + "\"bytes\":(\\d+),\"encoder_bytes\":0,.*");
+        for (String m : models) {
+            Matcher a = announced.matcher(m);
+            assertThat(a.matches()).as(m).isTrue();
+            java.nio.file.Path dir = java.nio.file.Path.of(java.net.URI.create(a.group(2)));
+            assertThat(dir.getFileName().toString()).isEqualTo(a.group(1));
+            java.nio.file.Path weights = dir.resolve("encoder.safetensors");
+            assertThat(weights).as("the announced version is committed").isRegularFile();
+            assertThat(java.nio.file.Files.size(weights)).isEqualTo(Long.parseLong(a.group(4)));
+            assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(java.nio.file.Files.readAllBytes(weights)))).isEqualTo(a.group(3));
+        }
         assertThat(broker.readAll(prefix + "reports", "read_committed")).isNotEmpty();
     }
 }
