@@ -153,13 +153,39 @@ public final class SiamstreamJob {
         return streams;
     }
 
+    /** The prefix of the job's own options (see {@link SiamstreamOptions}). */
+    public static final String OPTION_PREFIX = "siamstream.";
+
     /**
-     * Entry point on a cluster: {@code --siamstream.option value ...}; Flink's own settings come from its config (or
+     * The job's options: the {@code siamstream.*} keys of the cluster's configuration (a FlinkDeployment's
+     * {@code flinkConfiguration}, the Flink config file), overridden by the program arguments. Other keys of the
+     * cluster configuration are Flink's own and reach the job through the environment, not through here.
+     */
+    public static Configuration options(Configuration arguments, Configuration cluster) {
+        Configuration conf = new Configuration();
+        cluster.toMap().forEach((key, value) -> {
+            if (key.startsWith(OPTION_PREFIX)) {
+                conf.setString(key, value);
+            }
+        });
+        conf.addAll(arguments);
+        return conf;
+    }
+
+    /** The Flink config file of the process ({@code FLINK_CONF_DIR}), or nothing when it has none (a local run). */
+    private static Configuration clusterConfiguration() {
+        return System.getenv(org.apache.flink.configuration.ConfigConstants.ENV_FLINK_CONF_DIR) == null
+                ? new Configuration() : org.apache.flink.configuration.GlobalConfiguration.loadConfiguration();
+    }
+
+    /**
+     * Entry point on a cluster: {@code --siamstream.option value ...} (or the same keys in the cluster's configuration;
+     * the arguments win, see {@link #options}); Flink's own settings come from its config (or
      * the same flags); checkpointing, state backend and restart options set nowhere get {@link FaultTolerance}'s
      * defaults for a long fault-tolerant run.
      */
     public static void main(String[] args) throws Exception {
-        Configuration conf = ParameterTool.fromArgs(args).getConfiguration();
+        Configuration conf = options(ParameterTool.fromArgs(args).getConfiguration(), clusterConfiguration());
         FaultTolerance.validate(conf);
         JobSettings settings = JobSettings.from(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);

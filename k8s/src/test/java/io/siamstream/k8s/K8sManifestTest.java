@@ -9,6 +9,7 @@ import com.networknt.schema.JsonSchema;
 import io.siamstream.job.FaultTolerance;
 import io.siamstream.job.JobSettings;
 import io.siamstream.job.KafkaSettings;
+import io.siamstream.job.SiamstreamJob;
 import io.siamstream.job.SiamstreamOptions;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -123,13 +124,14 @@ class K8sManifestTest {
             // Flink passes job args as they are: nothing expands ${VAR} or $(VAR) in them
             assertThat(value).as("%s: --%s", name, key).doesNotContain("${").doesNotContain("$(");
         });
-        // SiamstreamJob.main reads the siamstream.* options from its program args only
-        assertThat(flinkConfiguration(manifest).keySet())
-                .as("%s: siamstream.* keys in flinkConfiguration are not read by the job; put them in job.args", name)
-                .noneMatch(k -> k.startsWith("siamstream."));
+        // siamstream.* keys in flinkConfiguration must be job options too
+        flinkConfiguration(manifest).keySet().stream().filter(k -> k.startsWith(SiamstreamJob.OPTION_PREFIX))
+                .forEach(k -> assertThat(known).as("%s: flinkConfiguration key %s is no SiamstreamOptions key", name, k)
+                        .contains(k));
 
-        // as SiamstreamJob.main does with its args
-        Configuration conf = Configuration.fromMap(args);
+        // as SiamstreamJob.main does: the cluster's siamstream.* keys, overridden by the args
+        Configuration conf = SiamstreamJob.options(Configuration.fromMap(args),
+                Configuration.fromMap(flinkConfiguration(manifest)));
         assertThatCode(() -> {
             FaultTolerance.validate(conf);
             JobSettings.from(conf);
@@ -155,7 +157,8 @@ class K8sManifestTest {
                         "kubernetes.jobmanager.entrypoint.args", "state.backend.rocksdb.memory.managed");
         List<String> unknown = new ArrayList<>();
         flinkConfiguration(manifest(name)).keySet().forEach(key -> {
-            if (!FlinkOptionKeys.known(key)) {
+            // the job's own options are checked against SiamstreamOptions and the job's validation above
+            if (!key.startsWith(SiamstreamJob.OPTION_PREFIX) && !FlinkOptionKeys.known(key)) {
                 unknown.add(key);
             }
         });
