@@ -2,7 +2,9 @@ package io.siamstream.job;
 
 import io.siamstream.connectors.files.JsonLinesSink;
 import io.siamstream.connectors.model.ModelArtifactSink;
+import io.siamstream.record.CatalogueMarker;
 import io.siamstream.record.DeadLetter;
+import io.siamstream.record.Embedding;
 import io.siamstream.record.EvalReport;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.record.StepMetrics;
@@ -12,9 +14,16 @@ import org.apache.flink.api.connector.sink2.Sink;
  * Where the job's outputs go; tests pass their own. {@code models} may be null (model updates are then only
  * evaluated). {@code artifacts} (may be null) writes every version as a committed artifact directory; where it is
  * set, {@code models} receives the announcements (uri, sha256, size, metrics; no weights) instead of the raw updates.
+ * {@code embeddings} and {@code catalogueMarkers} (may be null) receive the embedding stream, where there is one.
  */
 public record JobSinks(Sink<StepMetrics> steps, Sink<EvalReport> reports, Sink<DeadLetter> deadLetters,
-                       Sink<ModelUpdate> models, ModelArtifactSink artifacts) {
+                       Sink<ModelUpdate> models, ModelArtifactSink artifacts, Sink<Embedding> embeddings,
+                       Sink<CatalogueMarker> catalogueMarkers) {
+
+    public JobSinks(Sink<StepMetrics> steps, Sink<EvalReport> reports, Sink<DeadLetter> deadLetters,
+                    Sink<ModelUpdate> models, ModelArtifactSink artifacts) {
+        this(steps, reports, deadLetters, models, artifacts, null, null);
+    }
 
     public JobSinks(Sink<StepMetrics> steps, Sink<EvalReport> reports, Sink<DeadLetter> deadLetters,
                     Sink<ModelUpdate> models) {
@@ -36,13 +45,28 @@ public record JobSinks(Sink<StepMetrics> steps, Sink<EvalReport> reports, Sink<D
                 : files(directory).withModels(JsonLinesSink.to(directory + "/model-updates"), artifacts);
     }
 
+    /**
+     * As {@link #files(String, ModelArtifactSink)}, with the embeddings in {@code embeddings/} and the catalogue
+     * markers in {@code embedding-sets/} (JSON lines).
+     */
+    public static JobSinks files(String directory, ModelArtifactSink artifacts, boolean embeddings) {
+        JobSinks sinks = files(directory, artifacts);
+        return embeddings ? sinks.withEmbeddings(JsonLinesSink.to(directory + "/embeddings"),
+                JsonLinesSink.to(directory + "/embedding-sets")) : sinks;
+    }
+
+    /** These sinks with {@code embeddings} and {@code catalogueMarkers} for the embedding stream. */
+    public JobSinks withEmbeddings(Sink<Embedding> embeddings, Sink<CatalogueMarker> catalogueMarkers) {
+        return new JobSinks(steps, reports, deadLetters, models, artifacts, embeddings, catalogueMarkers);
+    }
+
     /** These sinks with {@code models} for the update stream and {@code artifacts} for the artifacts. */
     public JobSinks withModels(Sink<ModelUpdate> models, ModelArtifactSink artifacts) {
-        return new JobSinks(steps, reports, deadLetters, models, artifacts);
+        return new JobSinks(steps, reports, deadLetters, models, artifacts, embeddings, catalogueMarkers);
     }
 
     /** These sinks with {@code artifacts} added; {@code models} then receives the announcements. */
     public JobSinks withArtifacts(ModelArtifactSink artifacts) {
-        return new JobSinks(steps, reports, deadLetters, models, artifacts);
+        return new JobSinks(steps, reports, deadLetters, models, artifacts, embeddings, catalogueMarkers);
     }
 }

@@ -1,5 +1,6 @@
 package io.siamstream.job;
 
+import io.siamstream.connectors.kafka.KafkaEmbeddingSink;
 import io.siamstream.connectors.kafka.KafkaImageDeserializer;
 import io.siamstream.connectors.kafka.KafkaImageSource;
 import io.siamstream.connectors.kafka.KafkaJsonSink;
@@ -83,5 +84,18 @@ public record KafkaSettings(boolean source, boolean sink, String bootstrapServer
                         transactionalIdPrefix + "-dead-letters"),
                 KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "models", delivery,
                         transactionalIdPrefix + "-models"));
+    }
+
+    /**
+     * {@code sinks} with the embedding stream: vectors to {@code <prefix>embeddings} (key = image id in the key
+     * format, header model-version, value float32 little-endian), catalogue markers as JSON to
+     * {@code <prefix>embedding-sets}.
+     */
+    public JobSinks withEmbeddings(JobSinks sinks) {
+        return sinks.withEmbeddings(
+                KafkaEmbeddingSink.of(bootstrapServers, outputTopicPrefix + "embeddings", keyFormat, delivery,
+                        transactionalIdPrefix + "-embeddings"),
+                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "embedding-sets", delivery,
+                        transactionalIdPrefix + "-embedding-sets"));
     }
 }

@@ -2,18 +2,16 @@ package io.siamstream.job;
 
 import io.siamstream.connectors.idx.FashionMnist;
 import io.siamstream.connectors.idx.LabeledImages;
+import io.siamstream.connectors.model.CommittedArtifactLoader;
 import io.siamstream.connectors.model.ModelArtifact;
 import io.siamstream.connectors.model.ModelArtifactSink;
 import io.siamstream.connectors.model.ModelArtifacts;
 import io.siamstream.connectors.model.Npy;
 import io.siamstream.connectors.model.SafetensorsReader;
-import io.siamstream.connectors.model.TorchNames;
 import io.siamstream.eval.FrozenEncoder;
 import io.siamstream.model.EncoderConfig;
 import io.siamstream.model.EncoderKind;
-import io.siamstream.model.Encoders;
 import io.siamstream.train.LearnerState;
-import io.siamstream.train.Tensor;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -126,17 +124,7 @@ public final class ModelCommand {
 
     /** The encoder's tensors under DJL names (param/...), from the PyTorch-named safetensors. */
     static LearnerState state(EncoderConfig config, byte[] weights, ModelArtifact info) {
-        var file = SafetensorsReader.read(weights).tensors();
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (var p : Encoders.create(config).block().getParameters()) {
-            String torch = TorchNames.encoder(p.getKey());
-            var t = file.get(torch);
-            if (t == null || t.floats() == null) {
-                throw new IllegalArgumentException("encoder.safetensors has no float tensor " + torch);
-            }
-            tensors.put(LearnerState.PARAM + p.getKey(), new Tensor(t.shape(), t.floats()));
-        }
-        return new LearnerState(info.fingerprint, info.step, 0, info.seed, tensors);
+        return CommittedArtifactLoader.state(config, SafetensorsReader.read(weights), info);
     }
 
     private static byte[] read(FileSystem fs, org.apache.flink.core.fs.Path path) throws IOException {

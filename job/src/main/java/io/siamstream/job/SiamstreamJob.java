@@ -1,13 +1,17 @@
 package io.siamstream.job;
 
+import io.siamstream.connectors.model.CommittedArtifactLoader;
 import io.siamstream.connectors.replay.DatasetReplaySource;
 import io.siamstream.connectors.replay.ReplayDataset;
 import io.siamstream.eval.EvaluationSet;
 import io.siamstream.flink.AugmentationTopology;
 import io.siamstream.flink.DeadLetters;
+import io.siamstream.flink.EmbeddingOperator;
 import io.siamstream.flink.EvaluationOperator;
 import io.siamstream.flink.TrainingOperator;
+import io.siamstream.record.CatalogueMarker;
 import io.siamstream.record.DeadLetter;
+import io.siamstream.record.Embedding;
 import io.siamstream.record.EvalReport;
 import io.siamstream.record.ImageRecord;
 import io.siamstream.record.ModelUpdate;
@@ -137,9 +141,43 @@ public final class SiamstreamJob {
     public static final String ANNOUNCE_UID = "announce-models";
 
     private static Streams attach(Streams streams, JobSinks sinks) {
+        return attach(streams, sinks, null, null);
+    }
+
+    /**
+     * The job's streams with the sinks, and with the embedding of {@code embedImages} by the committed versions
+     * (null: no embedding stream). Embedding needs the model artifacts (their announcements are what the embedder
+     * follows) and the sinks' {@code embeddings}.
+     */
+    public static Streams build(JobSettings settings, DataStream<ImageRecord> images, JobSinks sinks,
+                                EvaluationOperator evaluator, DataStream<ImageRecord> embedImages, EmbedSettings embed) {
+        return attach(build(settings, images, evaluator, heads(sinks)), sinks, embedImages, embed);
+    }
+
+    /** The embedding stream, its catalogue markers and its dead letters. */
+    public record EmbeddingStreams(DataStream<Embedding> embeddings, DataStream<CatalogueMarker> markers,
+                                   DataStream<DeadLetter> deadLetters) {}
+
+    /**
+     * Embeds {@code images} with the newest committed version that {@code announcements} (the committed model
+     * stream: uri and sha256 of each version) name; the announcements are broadcast to every embedder.
+     */
+    public static EmbeddingStreams embed(EmbedSettings embed, DataStream<ModelUpdate> announcements,
+                                         DataStream<ImageRecord> images) {
+        SingleOutputStreamOperator<Embedding> out = images.connect(announcements.broadcast())
+                .transform("embed", TypeInformation.of(Embedding.class),
+                        new EmbeddingOperator(embed.operator(), new CommittedArtifactLoader()))
+                .uid(EmbedSettings.EMBED_UID)
+                .setParallelism(embed.parallelism());
+        return new EmbeddingStreams(out, out.getSideOutput(EmbeddingOperator.MARKERS),
+                out.getSideOutput(DeadLetters.TAG));
+    }
+
+    private static Streams attach(Streams streams, JobSinks sinks, DataStream<ImageRecord> embedImages,
+                                  EmbedSettings embed) {
         streams.steps().sinkTo(sinks.steps()).uid("sink-steps").name("steps").setParallelism(1);
         streams.reports().sinkTo(sinks.reports()).uid("sink-reports").name("reports").setParallelism(1);
-        streams.deadLetters().sinkTo(sinks.deadLetters()).uid("sink-dead-letters").name("dead letters").setParallelism(1);
+        DataStream<DeadLetter> deadLetters = streams.deadLetters();
         DataStream<ModelUpdate> updates = streams.models();
         if (sinks.artifacts() != null) {
             // artifacts and their announcements commit on the same checkpoint (see ModelArtifactSink)
@@ -150,6 +188,21 @@ public final class SiamstreamJob {
         if (sinks.models() != null) {
             updates.sinkTo(sinks.models()).uid("sink-models").name("model updates").setParallelism(1);
         }
+        if (embed != null) {
+            if (sinks.artifacts() == null || sinks.embeddings() == null) {
+                throw new IllegalArgumentException("the embedding stream needs the model artifacts and an embeddings"
+                        + " sink (" + SiamstreamOptions.EXPORT_MODELS.key() + " must not be none)");
+            }
+            EmbeddingStreams embedded = embed(embed, updates, embedImages);
+            embedded.embeddings().sinkTo(sinks.embeddings()).uid("sink-embeddings").name("embeddings")
+                    .setParallelism(embed.parallelism());
+            if (sinks.catalogueMarkers() != null) {
+                embedded.markers().sinkTo(sinks.catalogueMarkers()).uid("sink-embedding-sets").name("embedding sets")
+                        .setParallelism(1);
+            }
+            deadLetters = deadLetters.union(embedded.deadLetters());
+        }
+        deadLetters.sinkTo(sinks.deadLetters()).uid("sink-dead-letters").name("dead letters").setParallelism(1);
         return streams;
     }
 
@@ -195,9 +248,14 @@ public final class SiamstreamJob {
         env.getConfig().disableGenericTypes();
         KafkaSettings kafka = KafkaSettings.from(conf);
         var artifacts = ExportSettings.from(conf, settings);
-        build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings),
-                kafka.sink() ? kafka.sinks().withArtifacts(artifacts)
-                        : JobSinks.files(settings.output(), artifacts));
+        EmbedSettings embed = EmbedSettings.from(conf, settings, artifacts != null);
+        JobSinks sinks = kafka.sink() ? kafka.sinks().withArtifacts(artifacts)
+                : JobSinks.files(settings.output(), artifacts, embed != null);
+        if (kafka.sink() && embed != null) {
+            sinks = kafka.withEmbeddings(sinks);
+        }
+        build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings), sinks,
+                standardEvaluator(settings), embed == null ? null : embed.images(env, settings, kafka), embed);
         env.execute("siamstream");
     }
 }

@@ -173,4 +173,40 @@ public final class SiamstreamOptions {
             .intType().defaultValue(0)
             .withDescription("Retention: also keep every M-th published version (step divisible by M x"
                     + " train.publish-every); 0 keeps none beyond the newest ones.");
+
+    public static final ConfigOption<String> EMBED_SOURCE = ConfigOptions.key("siamstream.embed.source")
+            .stringType().defaultValue("none")
+            .withDescription("A second image stream to embed with the newest committed model version: none, kafka"
+                    + " (siamstream.embed.kafka.topic, the training source's record format), image-folder"
+                    + " (siamstream.embed.path) or replay (siamstream.embed.split of siamstream.data, once)."
+                    + " Embeddings go to embeddings/ (files) or <prefix>embeddings (Kafka). Needs model export.");
+    public static final ConfigOption<String> EMBED_KAFKA_TOPIC = ConfigOptions.key("siamstream.embed.kafka.topic")
+            .stringType().defaultValue("siamstream-embed-images")
+            .withDescription("embed.source kafka: the topic of the images to embed.");
+    public static final ConfigOption<String> EMBED_PATH = ConfigOptions.key("siamstream.embed.path")
+            .stringType().noDefaultValue()
+            .withDescription("embed.source image-folder: the folder of images to embed (of the training images' shape).");
+    public static final ConfigOption<String> EMBED_SPLIT = ConfigOptions.key("siamstream.embed.split")
+            .stringType().defaultValue("test")
+            .withDescription("embed.source replay: the split of siamstream.data to embed, test or train.");
+    public static final ConfigOption<Boolean> EMBED_REFRESH = ConfigOptions.key("siamstream.embed.refresh")
+            .booleanType().defaultValue(false)
+            .withDescription("A bounded catalogue (image-folder, replay): every newly committed version re-embeds the"
+                    + " whole catalogue, and a marker (version, count, part, parts) in embedding-sets says when a"
+                    + " version's set is complete.");
+    public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("siamstream.embed.batch-size")
+            .intType().defaultValue(256).withDescription("Images per forward pass of the embedder.");
+    public static final ConfigOption<Integer> EMBED_PARALLELISM = ConfigOptions.key("siamstream.embed.parallelism")
+            .intType().defaultValue(1).withDescription("Parallelism of the embedding operator.");
+    public static final ConfigOption<Integer> EMBED_MAX_WAITING = ConfigOptions.key("siamstream.embed.max-waiting")
+            .intType().defaultValue(10_000)
+            .withDescription("Images that may wait (in checkpointed state) for the first committed version, per"
+                    + " embedder; past it they go to the dead letter as no-committed-model.");
+    public static final ConfigOption<Duration> EMBED_MAX_DELAY = ConfigOptions.key("siamstream.embed.max-delay")
+            .durationType().defaultValue(Duration.ofMillis(200))
+            .withDescription("The longest an image waits for its batch to fill before a smaller batch runs.");
+    public static final ConfigOption<Duration> EMBED_ARTIFACT_TIMEOUT = ConfigOptions.key("siamstream.embed.artifact-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(1))
+            .withDescription("How long the artifact of a committed version is looked for before the version is"
+                    + " rejected (dead letter artifact-missing) and the previous one stays in use.");
 }
