@@ -122,7 +122,10 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
     private transient ListState<ImageRecord> waitingState;
     private transient ListState<ImageRecord> catalogueState;
     private transient ListState<Boolean> catalogueEndedState;
+    private transient ListState<Long> inUseState;
     private transient boolean restored;
+    /** The version in use at the restored checkpoint (-1: none): its embeddings, and its set, are out already. */
+    private transient long restoredInUse;
 
     private transient Counter embeddings;
     private transient Counter rejectedVersions;
@@ -143,6 +146,8 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
         waitingState = store.getListState(new ListStateDescriptor<>("waiting-images", TypeInformation.of(ImageRecord.class)));
         catalogueState = store.getListState(new ListStateDescriptor<>("catalogue", TypeInformation.of(ImageRecord.class)));
         catalogueEndedState = store.getListState(new ListStateDescriptor<>("catalogue-ended", Types.BOOLEAN));
+        inUseState = store.getListState(new ListStateDescriptor<>("version-in-use", Types.LONG));
+        restoredInUse = -1;
         versions = new TreeMap<>();
         coveredBy = new TreeMap<>();
         buffer = new ArrayList<>();
@@ -157,6 +162,9 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
             catalogueState.get().forEach(catalogue::add);
             for (Boolean ended : catalogueEndedState.get()) {
                 catalogueEnded |= ended;
+            }
+            for (Long v : inUseState.get()) {
+                restoredInUse = Math.max(restoredInUse, v);
             }
         }
     }
@@ -173,7 +181,8 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
         metrics.gauge("waitingImages", () -> embedder == null ? buffer.size() : 0);
         device = ExternalGpus.choose(settings.deviceOption(), getRuntimeContext(), metrics, LOG, "embedding");
         if (restored && !versions.isEmpty()) {
-            LOG.info("embedding: restored versions {}; loading the newest", versions.keySet());
+            LOG.info("embedding: restored versions {}, {} in use", versions.keySet(), restoredInUse);
+            resume();
             switchToNewestCommitted();
         }
     }
@@ -297,6 +306,26 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
         waitingState.update(buffer);
         catalogueState.update(catalogue);
         catalogueEndedState.update(List.of(catalogueEnded));
+        inUseState.update(embedder == null ? List.of() : List.of(embedder.version()));
+    }
+
+    /**
+     * After a restore: takes the version that was in use at the checkpoint back into use without embedding anything
+     * again (what it embedded before the checkpoint, its catalogue set included, is committed). Where its artifact
+     * is gone (retention), the newest committed version takes over instead, as a new version.
+     */
+    private void resume() {
+        ModelUpdate inUse = versions.get(restoredInUse);
+        if (inUse == null) {
+            return;
+        }
+        try {
+            EncoderVersion loaded = loader.load(inUse);
+            embedder = new ImageEmbedder(loaded, device);
+        } catch (ModelVersionRejected | RuntimeException e) {
+            LOG.warn("embedding: version {} in use before the restore cannot be loaded again ({}); a newer one takes"
+                    + " over", restoredInUse, e.getMessage());
+        }
     }
 
     @Override

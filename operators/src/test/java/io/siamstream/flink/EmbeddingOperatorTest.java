@@ -288,4 +288,45 @@ class EmbeddingOperatorTest {
                     .containsExactly(new CatalogueMarker(20, 4, 0, 1));
         }
     }
+
+    @Test
+    void aRestoreTakesTheVersionInUseBackWithoutEmbeddingItsSetAgain() throws Exception {
+        OperatorSubtaskState state;
+        try (var h = harness(2, 100, true)) {
+            h.open();
+            h.processElement1(image(1), 0);
+            h.processElement1(image(2), 0);
+            h.endInput1();
+            h.processElement2(announcement(10), 0);
+            h.snapshot(1, 1);
+            h.notifyOfCompletedCheckpoint(1);
+            assertThat(embeddings(h)).hasSize(2);
+            h.processElement2(announcement(20), 0);
+            state = h.snapshot(2, 2);                // 10 in use with its set out, 20 pending
+        }
+        try (var h = harness(2, 100, true)) {
+            h.initializeState(state);
+            h.open();
+            assertThat(embeddings(h)).as("only 20's set: 10's was committed before the checkpoint")
+                    .extracting(e -> e.id + "@" + e.modelVersion).containsExactly("1@20", "2@20");
+            assertThat(h.getSideOutput(EmbeddingOperator.MARKERS)).extracting(StreamRecord::getValue)
+                    .containsExactly(new CatalogueMarker(20, 2, 0, 1));
+        }
+        OperatorSubtaskState quiet;
+        try (var h = harness(2, 100, true)) {
+            h.initializeState(state);
+            h.open();
+            embeddings(h);
+            quiet = h.snapshot(3, 3);                // 20 in use, nothing pending
+        }
+        try (var h = harness(2, 100, true)) {
+            h.initializeState(quiet);
+            h.open();
+            assertThat(embeddings(h)).isEmpty();
+            assertThat(h.getSideOutput(EmbeddingOperator.MARKERS)).isNullOrEmpty();
+            h.processElement1(image(3), 0);
+            h.prepareSnapshotPreBarrier(4);
+            assertThat(embeddings(h)).extracting(e -> e.id + "@" + e.modelVersion).containsExactly("3@20");
+        }
+    }
 }
