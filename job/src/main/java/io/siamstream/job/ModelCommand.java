@@ -20,11 +20,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 
 /**
- * {@code model embed --model <dir> --data <dir|bundled> --split test|train --out <file>.npy [--limit N]}: embeds a
+ * {@code model extract ...}: see {@link ModelExtract}.
+ *
+ * <p>{@code model embed --model <dir> --data <dir|bundled> --split test|train --out <file>.npy [--limit N]}: embeds a
  * dataset split with a committed model artifact and writes the features (N x feature_dim, {@code <f4}) to
  * {@code <file>.npy} and the labels ({@code <i8}) to {@code <file>.labels.npy}, NumPy .npy 1.0 files.
  * {@code --model} is a version directory ({@code <models>/<version>}) or a models directory (its LATEST is used),
@@ -36,17 +39,30 @@ public final class ModelCommand {
 
     private ModelCommand() {}
 
+    static final String USAGE = "usage: model embed --model <dir> --data <dir|bundled> --split test|train --out <file>.npy"
+            + " [--limit N]\n       model extract --from <savepoint|checkpoint> --to <dir> [--replica N]"
+            + " [--siamstream.<option> <value> ...] (the job's options)";
+
     public static void main(String[] args) throws Exception {
-        if (args.length == 0 || !args[0].equals("embed")) {
-            throw new IllegalArgumentException("usage: model embed --model <dir> --data <dir|bundled> --split test|train"
-                    + " --out <file>.npy [--limit N]");
+        String command = args.length == 0 ? "" : args[0];
+        if (!command.equals("embed") && !command.equals("extract")) {
+            throw new IllegalArgumentException(USAGE);
         }
         Map<String, String> options = new LinkedHashMap<>();
         for (int i = 1; i < args.length; i += 2) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("model embed: expected --option value, got " + args[i]);
+                throw new IllegalArgumentException("model " + command + ": expected --option value, got " + args[i]);
             }
             options.put(args[i].substring(2), args[i + 1]);
+        }
+        if (command.equals("extract")) {
+            try {
+                System.out.println(extract(options));
+            } catch (ModelExtract.UnreadableSnapshot e) {
+                System.err.println(e.getMessage());
+                System.exit(2);
+            }
+            return;
         }
         for (String required : new String[] {"model", "out"}) {
             if (!options.containsKey(required)) {
@@ -58,6 +74,40 @@ public final class ModelCommand {
                 options.getOrDefault("split", "test"), Path.of(out),
                 Integer.parseInt(options.getOrDefault("limit", String.valueOf(Integer.MAX_VALUE))));
         System.out.println("model embed: " + n + " embeddings in " + out + ", labels in " + labelsPath(Path.of(out)));
+    }
+
+    /**
+     * {@code model extract} with its options ({@code from}, {@code to}, {@code replica}, and the job's
+     * {@code siamstream.*} options, over those of the Flink config file as the job reads them); returns the line it
+     * reports.
+     */
+    public static String extract(Map<String, String> options) throws Exception {
+        Configuration arguments = new Configuration();
+        String from = null;
+        String to = null;
+        Integer replica = null;
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            switch (e.getKey()) {
+                case "from" -> from = e.getValue();
+                case "to" -> to = e.getValue();
+                case "replica" -> replica = Integer.parseInt(e.getValue());
+                default -> {
+                    if (!e.getKey().startsWith(SiamstreamJob.OPTION_PREFIX)) {
+                        throw new IllegalArgumentException("model extract: unknown option --" + e.getKey() + "\n" + USAGE);
+                    }
+                    arguments.setString(e.getKey(), e.getValue());
+                }
+            }
+        }
+        if (from == null || to == null) {
+            throw new IllegalArgumentException("model extract: --from and --to are required\n" + USAGE);
+        }
+        ModelExtract.Result r = ModelExtract.extract(from, to, replica,
+                SiamstreamJob.options(arguments, SiamstreamJob.clusterConfiguration()));
+        return String.format(Locale.ROOT, "model extract: version %d (step %d, epoch %d) of replica %d from the %s %s"
+                        + " into %s%s", r.json().version, r.json().step, r.json().epoch, r.json().extracted.replica,
+                r.snapshot().kind(), r.snapshot().path(), r.dir(), r.json().extracted.published ? ""
+                        : "; the job had not published this step: its metrics are null in model.json");
     }
 
     /** Where the labels go: {@code x.npy} -> {@code x.labels.npy}. */

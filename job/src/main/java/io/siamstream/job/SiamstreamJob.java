@@ -226,7 +226,7 @@ public final class SiamstreamJob {
     }
 
     /** The Flink config file of the process ({@code FLINK_CONF_DIR}), or nothing when it has none (a local run). */
-    private static Configuration clusterConfiguration() {
+    static Configuration clusterConfiguration() {
         return System.getenv(org.apache.flink.configuration.ConfigConstants.ENV_FLINK_CONF_DIR) == null
                 ? new Configuration() : org.apache.flink.configuration.GlobalConfiguration.loadConfiguration();
     }

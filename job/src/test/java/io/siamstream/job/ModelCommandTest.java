@@ -85,4 +85,31 @@ class ModelCommandTest {
         off.set(SiamstreamOptions.EXPORT_MODELS, "none");
         assertThat(ExportSettings.from(off, settings)).isNull();
     }
+
+    @Test
+    void extractNeedsItsPathsAndTakesOnlyTheJobsOptions(@TempDir Path tmp) {
+        assertThatThrownBy(() -> ModelCommand.main(new String[] {"extract", "--to", tmp.toString()}))
+                .hasMessageContaining("--from and --to are required");
+        assertThatThrownBy(() -> ModelCommand.main(new String[] {"extract", "--from", "x", "--to", "y", "--seed", "1"}))
+                .hasMessageContaining("unknown option --seed");
+        assertThatThrownBy(() -> ModelCommand.main(new String[] {"fetch"})).hasMessageContaining("model extract --from");
+    }
+
+    @Test
+    void extractFromWhatIsNoSnapshotNamesTheCommittedVersions(@TempDir Path tmp) throws Exception {
+        Path models = tmp.resolve("models");
+        for (String v : new String[] {"5", "10"}) {
+            Files.createDirectories(models.resolve(v));
+        }
+        Files.createDirectories(models.resolve(".staging/15-x"));
+        Files.writeString(models.resolve(ModelArtifacts.LATEST), "10\n");
+        assertThatThrownBy(() -> ModelCommand.extract(java.util.Map.of("from", tmp.resolve("nothing").toString(),
+                        "to", tmp.resolve("out").toString(), "siamstream.output", tmp.toString())))
+                .isInstanceOf(ModelExtract.UnreadableSnapshot.class)
+                .hasMessageContaining("cannot read the trainer's state from " + tmp.resolve("nothing"))
+                .hasMessageContaining(models + " holds versions 5, 10; LATEST = 10");
+        assertThatThrownBy(() -> ModelCommand.extract(java.util.Map.of("from", tmp.resolve("nothing").toString(),
+                        "to", tmp.resolve("out").toString(), "siamstream.export.models", "none")))
+                .hasMessageContaining("model export is off");
+    }
 }

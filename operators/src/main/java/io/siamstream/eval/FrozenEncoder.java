@@ -62,7 +62,12 @@ public final class FrozenEncoder implements AutoCloseable {
             }
             return m.create(t.data(), shape);
         });
-        encoder.initialize(manager, DataType.FLOAT32, new Shape(1, channels, size, size));
+        try {
+            encoder.initialize(manager, DataType.FLOAT32, new Shape(1, channels, size, size));
+        } catch (RuntimeException e) {
+            manager.close();  // a snapshot that does not fit leaves no arrays behind
+            throw e;
+        }
         this.store = new ParameterStore(manager, false);
     }
 

@@ -15,8 +15,9 @@ import org.apache.flink.api.common.state.ValueState;
  * Stores a learner state in the current key's keyed state: one MapState entry per tensor (a tensor larger than
  * {@code maxChunkBytes} is cut into entries {@code name#0}, {@code name#1}, ... so no value reaches RocksDB's
  * 2 GiB limit) and a ValueState index with the codec's versioned header, the counters and the chunk counts.
+ * Opened through {@link TrainerState#learner}.
  */
-final class KeyedLearnerState {
+public final class KeyedLearnerState {
 
     private final MapState<String, byte[]> tensors;
     private final ValueState<byte[]> index;
@@ -61,7 +62,7 @@ final class KeyedLearnerState {
     }
 
     /** The stored state, or null when this key has none. */
-    LearnerState read() throws Exception {
+    public LearnerState read() throws Exception {
         byte[] bytes = index.value();
         if (bytes == null) {
             return null;

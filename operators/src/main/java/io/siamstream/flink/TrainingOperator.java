@@ -19,11 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -44,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * <p>State. The learner and the waiting pairs live on the heap while the job runs and are written to keyed state
  * only when a checkpoint is taken ({@link #snapshotState}, which runs before the keyed backend is snapshotted, so
  * they land in the same checkpoint): the learner one entry per tensor (see {@link KeyedLearnerState}), the waiting
- * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order. On restore both
- * are rebuilt from it. The checkpoint holds exactly what per-record state updates would have held at the barrier,
+ * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order, beside them the
+ * epoch of the last pair trained and the metadata of the last model update (so an update after a restore reports
+ * its epoch, and {@code model extract} can rebuild the published artifact from a savepoint). Names and types are in
+ * {@link TrainerState}. On restore all of it is rebuilt. The checkpoint holds exactly what per-record state updates would have held at the barrier,
  * without a RocksDB write and read of every ~6 KB pair: profiled, those writes (RocksDB's memtables under Flink's
  * managed memory budget flush and stall all the time) cost the training thread half as much time again as the steps.
  *
@@ -86,6 +85,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private transient List<Map.Entry<Integer, SequenceBatcher.Batch<ViewPair>>> closedOnRestore;
     private transient ListState<ViewPair> pendingState;
     private transient KeyedLearnerState learnerState;
+    /** Each replica's {@link #lastEpoch} and {@link #lastPublished}, written at a checkpoint. */
+    private transient ValueState<Long> epochState;
+    private transient ValueState<ModelUpdate> publishedState;
+    /** The metadata of each replica's last model update: with the learner, what `model extract` rebuilds it from. */
+    private transient Map<Integer, ModelUpdate> lastPublished;
     private transient Map<Integer, Learner> learners;
     /** Where this subtask's learners live: decided in open() from train.device and the TaskManager's GPUs. */
     private transient Device device;
@@ -130,12 +134,11 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     public void open() throws Exception {
         super.open();
         pendingState = getRuntimeContext().getListState(
-                new ListStateDescriptor<>("pending-pairs", TypeInformation.of(ViewPair.class)));
-        learnerState = new KeyedLearnerState(
-                getRuntimeContext().getMapState(new MapStateDescriptor<>("learner-tensors", Types.STRING,
-                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)),
-                getRuntimeContext().getState(new ValueStateDescriptor<>("learner-index", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO)),
-                maxChunkBytes);
+                new ListStateDescriptor<>(TrainerState.PENDING_PAIRS, TypeInformation.of(ViewPair.class)));
+        learnerState = TrainerState.learner(getRuntimeContext(), maxChunkBytes);
+        epochState = TrainerState.lastEpoch(getRuntimeContext());
+        publishedState = TrainerState.lastPublished(getRuntimeContext());
+        lastPublished = new HashMap<>();
         learners = new HashMap<>();
         batchers = new HashMap<>();
         arrivals = new HashMap<>();
@@ -170,10 +173,10 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     /** Rebuilds the learner and the waiting pairs of every replica key whose state this subtask restored. */
     private void restoreLearners() throws Exception {
         Set<Object> keys = new HashSet<>();
-        try (var stream = getKeyedStateBackend().getKeys("learner-index", VoidNamespace.INSTANCE)) {
+        try (var stream = getKeyedStateBackend().getKeys(TrainerState.LEARNER_INDEX, VoidNamespace.INSTANCE)) {
             stream.forEach(keys::add);
         }
-        try (var stream = getKeyedStateBackend().getKeys("pending-pairs", VoidNamespace.INSTANCE)) {
+        try (var stream = getKeyedStateBackend().getKeys(TrainerState.PENDING_PAIRS, VoidNamespace.INSTANCE)) {
             stream.forEach(keys::add);
         }
         for (Object key : keys) {
@@ -182,6 +185,14 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             LearnerState state = learnerState.read();
             if (state != null) {
                 learners.put(replica, Learner.restore(config, state, device));
+            }
+            Long epoch = epochState.value();
+            if (epoch != null) {
+                lastEpoch.put(replica, epoch);
+            }
+            ModelUpdate published = publishedState.value();
+            if (published != null) {
+                lastPublished.put(replica, published);
             }
             Iterable<ViewPair> restored = pendingState.get();
             for (ViewPair pair : restored == null ? List.<ViewPair>of() : restored) {
@@ -338,6 +349,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         update.projectionStd = m == null ? Double.NaN : m.projectionStd;
         update.outputStd = m == null ? Double.NaN : m.outputStd;
         update.wallTimeMillis = System.currentTimeMillis();
+        lastPublished.put(replica, update.withoutWeights());
         output.collect(MODEL_UPDATES, new StreamRecord<>(update));
     }
 
@@ -375,6 +387,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
             setCurrentKey(entry.getKey());
             learnerState.write(entry.getValue().snapshot());
             pendingState.update(waiting(entry.getKey()));
+            epochState.update(lastEpoch.get(entry.getKey()));
+            publishedState.update(lastPublished.get(entry.getKey()));
         }
     }
 

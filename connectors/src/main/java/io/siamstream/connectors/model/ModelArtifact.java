@@ -28,6 +28,8 @@ public final class ModelArtifact {
     /** The projector and predictor, or null where they were not exported. */
     public Weights heads;
     public long wall_time_ms;
+    /** Where {@code model extract} rebuilt this version out of a savepoint or checkpoint; null where the job published it. */
+    public Extraction extracted;
 
     public static final class Encoder {
         /** convnet, resnet18_cifar or resnet50. */
@@ -61,6 +63,24 @@ public final class ModelArtifact {
         public String names = "pytorch state_dict";
         /** What num_batches_tracked holds (DJL does not count BN updates). */
         public String num_batches_tracked = "the training step (applied updates) of this version";
+    }
+
+    /** What a version rebuilt from a snapshot came from, and which of its fields the snapshot could not give. */
+    public static final class Extraction {
+        /** The savepoint or checkpoint directory (its _metadata). */
+        public String snapshot;
+        public long checkpoint_id;
+        /** savepoint (canonical or native) or checkpoint; aligned or unaligned. */
+        public String kind;
+        /** Records in flight between operators that the snapshot holds (unaligned checkpoints): not part of the model. */
+        public long in_flight_bytes;
+        public int replica;
+        /**
+         * Whether the job had published this very step: then epoch, metrics and wall_time_ms are the publication's
+         * (from the trainer's state); otherwise metrics are null and wall_time_ms is 0.
+         */
+        public boolean published;
+        public long extracted_at_ms;
     }
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
