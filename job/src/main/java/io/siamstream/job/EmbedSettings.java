@@ -93,9 +93,9 @@ public record EmbedSettings(String source, String kafkaTopic, String path, Strin
                 throw new IllegalArgumentException(SiamstreamOptions.KAFKA_BOOTSTRAP_SERVERS.key() + " is required"
                         + " when " + SiamstreamOptions.EMBED_SOURCE.key() + " is kafka");
             }
-            return env.fromSource(KafkaImageSource.builder(kafka.bootstrapServers(), kafkaTopic,
-                                    kafka.groupId() + "-embed", job.channels(), job.imageSize(), job.imageSize())
-                            .keyFormat(kafka.keyFormat()).build(),
+            return env.fromSource(kafka.withClientProperties(KafkaImageSource.builder(kafka.bootstrapServers(),
+                                    kafkaTopic, kafka.groupId() + "-embed", job.channels(), job.imageSize(),
+                                    job.imageSize()).keyFormat(kafka.keyFormat())).build(),
                     WatermarkStrategy.noWatermarks(), "embed kafka " + kafkaTopic, TypeInformation.of(ImageRecord.class))
                     .uid(SOURCE_UID);
         }

@@ -20,7 +20,20 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public record KafkaSettings(boolean source, boolean sink, String bootstrapServers, String topic, String groupId,
                             KafkaImageDeserializer.KeyFormat keyFormat, String outputTopicPrefix,
-                            DeliveryGuarantee delivery, String transactionalIdPrefix) implements Serializable {
+                            DeliveryGuarantee delivery, String transactionalIdPrefix,
+                            java.util.Map<String, String> clientProperties) implements Serializable {
+
+    /**
+     * Kafka client properties for the job's consumers and producers: every {@code siamstream.kafka.properties.<key>}
+     * becomes {@code <key>} (security.protocol, sasl.*, ssl.*, config providers, ...). Secrets stay out of the
+     * configuration through Kafka's config providers, e.g. a Kubernetes Secret mounted as a directory and
+     * {@code ${dir:/opt/flink/secrets/kafka:password}} with {@code config.providers=dir} (see k8s/).
+     */
+    public static final String CLIENT_PROPERTIES_PREFIX = "siamstream.kafka.properties.";
+    /** What the job sets itself, per source or sink: not to be overridden through the prefix. */
+    private static final java.util.Set<String> OWN_PROPERTIES = java.util.Set.of("bootstrap.servers", "group.id",
+            "key.deserializer", "value.deserializer", "key.serializer", "value.serializer", "transactional.id",
+            "enable.auto.commit", "isolation.level");
 
     /** The uid of the Kafka source: not the replay source's, so a replay savepoint's splits never restore into it. */
     public static final String SOURCE_UID = "source-kafka";
@@ -50,10 +63,30 @@ public record KafkaSettings(boolean source, boolean sink, String bootstrapServer
             default -> throw new IllegalArgumentException(SiamstreamOptions.KAFKA_DELIVERY.key() + ": '" + delivery
                     + "' is not allowed; allowed values: exactly-once, at-least-once");
         };
+        java.util.Map<String, String> client = new java.util.TreeMap<>();
+        conf.toMap().forEach((k, v) -> {
+            if (k.startsWith(CLIENT_PROPERTIES_PREFIX)) {
+                String property = k.substring(CLIENT_PROPERTIES_PREFIX.length());
+                if (property.isEmpty() || OWN_PROPERTIES.contains(property)) {
+                    throw new IllegalArgumentException(k + ": not allowed; the job sets " + OWN_PROPERTIES
+                            + " itself (use siamstream.kafka.bootstrap-servers, group-id, delivery-guarantee,"
+                            + " transactional-id-prefix); allowed: any other Kafka client property");
+                }
+                client.put(property, v);
+            }
+        });
         return new KafkaSettings(source, sink, bootstrap, conf.get(SiamstreamOptions.KAFKA_TOPIC).trim(),
                 conf.get(SiamstreamOptions.KAFKA_GROUP_ID).trim(), key,
                 conf.get(SiamstreamOptions.KAFKA_OUTPUT_TOPIC_PREFIX).trim(), guarantee,
-                conf.get(SiamstreamOptions.KAFKA_TRANSACTIONAL_ID_PREFIX).trim());
+                conf.get(SiamstreamOptions.KAFKA_TRANSACTIONAL_ID_PREFIX).trim(), java.util.Map.copyOf(client));
+    }
+
+    /** The client properties as Kafka takes them. */
+    public java.util.Properties clientProperties(java.util.Properties base) {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(base);
+        p.putAll(clientProperties);
+        return p;
     }
 
     private static boolean choice(String value, String option, String first, String second) {
@@ -68,22 +101,28 @@ public record KafkaSettings(boolean source, boolean sink, String bootstrapServer
     /** The image stream from the Kafka topic, decoded and checked against the job's image shape. */
     public DataStream<ImageRecord> images(StreamExecutionEnvironment env, JobSettings settings) {
         return env.fromSource(
-                        KafkaImageSource.builder(bootstrapServers, topic, groupId, settings.channels(),
-                                settings.imageSize(), settings.imageSize()).keyFormat(keyFormat).build(),
+                        withClientProperties(KafkaImageSource.builder(bootstrapServers, topic, groupId,
+                                settings.channels(), settings.imageSize(), settings.imageSize()).keyFormat(keyFormat))
+                                .build(),
                         WatermarkStrategy.noWatermarks(), "kafka " + topic, TypeInformation.of(ImageRecord.class))
                 .uid(SOURCE_UID);
     }
 
+    /** {@code builder} with the client properties. */
+    public KafkaImageSource.Builder withClientProperties(KafkaImageSource.Builder builder) {
+        clientProperties.forEach(builder::property);
+        return builder;
+    }
+
+    private <T> org.apache.flink.connector.kafka.sink.KafkaSink<T> json(String topic, String suffix) {
+        return KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + topic, delivery, transactionalIdPrefix + suffix,
+                clientProperties(new java.util.Properties()));
+    }
+
     /** JSON records to {@code <prefix>steps}, {@code reports}, {@code dead-letters} and {@code models} (metadata). */
     public JobSinks sinks() {
-        return new JobSinks(
-                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "steps", delivery, transactionalIdPrefix + "-steps"),
-                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "reports", delivery,
-                        transactionalIdPrefix + "-reports"),
-                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "dead-letters", delivery,
-                        transactionalIdPrefix + "-dead-letters"),
-                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "models", delivery,
-                        transactionalIdPrefix + "-models"));
+        return new JobSinks(json("steps", "-steps"), json("reports", "-reports"),
+                json("dead-letters", "-dead-letters"), json("models", "-models"));
     }
 
     /**
@@ -94,8 +133,7 @@ public record KafkaSettings(boolean source, boolean sink, String bootstrapServer
     public JobSinks withEmbeddings(JobSinks sinks) {
         return sinks.withEmbeddings(
                 KafkaEmbeddingSink.of(bootstrapServers, outputTopicPrefix + "embeddings", keyFormat, delivery,
-                        transactionalIdPrefix + "-embeddings"),
-                KafkaJsonSink.of(bootstrapServers, outputTopicPrefix + "embedding-sets", delivery,
-                        transactionalIdPrefix + "-embedding-sets"));
+                        transactionalIdPrefix + "-embeddings", clientProperties(new java.util.Properties())),
+                json("embedding-sets", "-embedding-sets"));
     }
 }

@@ -1,5 +1,6 @@
 package io.siamstream.job;
 
+import io.siamstream.connectors.files.FlinkFileSystemStore;
 import io.siamstream.connectors.model.CommittedArtifactLoader;
 import io.siamstream.connectors.replay.DatasetReplaySource;
 import io.siamstream.connectors.replay.ReplayDataset;
@@ -166,7 +167,8 @@ public final class SiamstreamJob {
                                          DataStream<ImageRecord> images) {
         SingleOutputStreamOperator<Embedding> out = images.connect(announcements.broadcast())
                 .transform("embed", TypeInformation.of(Embedding.class),
-                        new EmbeddingOperator(embed.operator(), new CommittedArtifactLoader()))
+                        new EmbeddingOperator(embed.operator(),
+                                new CommittedArtifactLoader(new FlinkFileSystemStore())))
                 .uid(EmbedSettings.EMBED_UID)
                 .setParallelism(embed.parallelism());
         return new EmbeddingStreams(out, out.getSideOutput(EmbeddingOperator.MARKERS),

@@ -126,6 +126,7 @@ class K8sManifestTest {
         });
         // siamstream.* keys in flinkConfiguration must be job options too
         flinkConfiguration(manifest).keySet().stream().filter(k -> k.startsWith(SiamstreamJob.OPTION_PREFIX))
+                .filter(k -> !k.startsWith(KafkaSettings.CLIENT_PROPERTIES_PREFIX))
                 .forEach(k -> assertThat(known).as("%s: flinkConfiguration key %s is no SiamstreamOptions key", name, k)
                         .contains(k));
 

@@ -117,6 +117,8 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
     private transient List<ImageRecord> catalogue;
     private transient boolean catalogueEnded;
     private transient boolean flushScheduled;
+    /** Both inputs have ended and finish() ran: the chained sinks take no more records. */
+    private transient boolean finished;
 
     private transient BroadcastState<Long, ModelUpdate> versionState;
     private transient ListState<ImageRecord> waitingState;
@@ -251,7 +253,7 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
 
     /** Embeds what waits in the buffer with the version in use, in batches. */
     private void flush() {
-        if (embedder == null) {
+        if (embedder == null || finished) {
             return;
         }
         for (int from = 0; from < buffer.size(); from += settings.batchSize()) {
@@ -345,6 +347,10 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
 
     /** Loads the newest committed version newer than the one in use; on rejection keeps the previous one. */
     private void switchToNewestCommitted() {
+        if (finished) {
+            // the checkpoints after the end of input commit the last versions, but nothing may be emitted any more
+            return;
+        }
         long inUse = embedder == null ? -1 : embedder.version();
         while (true) {
             ModelUpdate target = null;
@@ -479,6 +485,7 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
             }
             buffer.clear();
         }
+        finished = true;
         super.finish();
     }
 

@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -66,15 +69,16 @@ class EmbeddingJobTest {
     record Line(long id, long version, float[] vector) {}
 
     @Test
-    void embeddingsFollowTheCommittedVersionsThroughAFailure(@TempDir(cleanup = CleanupMode.NEVER) Path tmp) throws Exception {
+    void embeddingsFollowTheCommittedVersionsThroughAFailure(@TempDir(cleanup = CleanupMode.NEVER) Path tmp,
+                                                             @InjectMiniCluster MiniCluster cluster) throws Exception {
         try {
-            run(tmp);
+            run(tmp, cluster);
         } finally {
             CheckpointedEnvironment.awaitCheckpointsDiscarded(tmp);
         }
     }
 
-    private static void run(Path tmp) throws Exception {
+    private static void run(Path tmp, MiniCluster cluster) throws Exception {
         Configuration conf = new Configuration();
         conf.set(SiamstreamOptions.EPOCHS, 1L);
         conf.set(SiamstreamOptions.BATCH_SIZE, 32);
@@ -110,11 +114,20 @@ class EmbeddingJobTest {
         }, "embeddings-watcher");
         watcher.start();
         long start = System.nanoTime();
+        JobID job;
         try {
-            env.execute("training and embedding");
+            var client = env.executeAsync("training and embedding");
+            job = client.getJobID();
+            client.getJobExecutionResult().get(10, java.util.concurrent.TimeUnit.MINUTES);
         } finally {
             done.set(true);
             watcher.join();
+        }
+        // the injected failure is the only one: nothing else (e.g. emitting after the end of input) restarted a task
+        var graph = cluster.getArchivedExecutionGraph(job).get();
+        for (var vertex : graph.getAllExecutionVertices()) {
+            assertThat(vertex.getCurrentExecutionAttempt().getAttemptNumber()).as(vertex.getTaskNameWithSubtaskIndex())
+                    .isEqualTo(1);
         }
         System.out.printf("embedding job: %.1f s%n", (System.nanoTime() - start) / 1e9);
         assertThat(ModelArtifactJobTest.FAILED.get()).as("the failure was injected").isTrue();
@@ -160,8 +173,8 @@ class EmbeddingJobTest {
         long firstMarked = markers.firstKey();
         int compared = 0;
         for (var e : byVersion.entrySet()) {
-            EncoderVersion version = CommittedArtifactLoader.read(
-                    new org.apache.flink.core.fs.Path(models.resolve(String.valueOf(e.getKey())).toString()), null);
+            EncoderVersion version = CommittedArtifactLoader.read(CommittedArtifactLoader.localFiles(),
+                    models.resolve(String.valueOf(e.getKey())).toString(), null);
             List<Line> set = e.getValue();
             boolean knownBatches = e.getKey() > firstMarked;
             try (ImageEmbedder embedder = new ImageEmbedder(version, Device.cpu())) {

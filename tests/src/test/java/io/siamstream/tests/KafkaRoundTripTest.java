@@ -320,4 +320,96 @@ class KafkaRoundTripTest {
         }
         assertThat(broker.readAll(prefix + "reports", "read_committed")).isNotEmpty();
     }
+
+    /**
+     * The embedding stream on Kafka: the job trains on the bundled sample, an injected failure hits the artifact sink
+     * after a version is staged and before its checkpoint, and 40 images of a Kafka topic are embedded. The
+     * read_committed {@code <prefix>embeddings} topic has each image once, keyed by its id, with a model-version
+     * header naming a committed version, and a float32 little-endian value equal to what that version's committed
+     * artifact computes for the image.
+     */
+    @Test
+    void embeddingsReachKafkaWithTheirCommittedVersion(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        String topic = "embed-images";
+        String prefix = "embed-out-";
+        broker.createTopic(topic, 2);
+        for (String out : List.of("steps", "reports", "dead-letters", "models", "embeddings", "embedding-sets")) {
+            broker.createTopic(prefix + out, 1);
+        }
+        int count = 40;
+        io.siamstream.connectors.idx.LabeledImages test =
+                io.siamstream.connectors.idx.FashionMnist.sample(io.siamstream.connectors.idx.FashionMnist.Split.TEST);
+        try (KafkaProducer<byte[], byte[]> producer = broker.producer()) {
+            for (int i = 0; i < count; i++) {
+                byte[] pixels = java.util.Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
+                producer.send(image(topic, i % 2, Integer.toString(i), ImageBytes.png(pixels, 1, 28, 28), null)).get();
+            }
+        }
+        Configuration conf = new Configuration();
+        conf.set(io.siamstream.job.SiamstreamOptions.SINK_KIND, "kafka");
+        conf.set(io.siamstream.job.SiamstreamOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
+        conf.set(io.siamstream.job.SiamstreamOptions.KAFKA_OUTPUT_TOPIC_PREFIX, prefix);
+        conf.set(io.siamstream.job.SiamstreamOptions.KAFKA_TRANSACTIONAL_ID_PREFIX, "embed-test");
+        conf.set(io.siamstream.job.SiamstreamOptions.EPOCHS, 1L);
+        conf.set(io.siamstream.job.SiamstreamOptions.BATCH_SIZE, 64);
+        conf.set(io.siamstream.job.SiamstreamOptions.PUBLISH_EVERY, 5);
+        conf.set(io.siamstream.job.SiamstreamOptions.LINEAR_EVERY, 0);
+        conf.set(io.siamstream.job.SiamstreamOptions.DEVICE, "cpu");
+        conf.set(io.siamstream.job.SiamstreamOptions.OUTPUT, tmp.toString());
+        conf.set(io.siamstream.job.SiamstreamOptions.EXPORT_KEEP_LAST, 1000);
+        conf.set(io.siamstream.job.SiamstreamOptions.EMBED_SOURCE, "kafka");
+        conf.set(io.siamstream.job.SiamstreamOptions.EMBED_KAFKA_TOPIC, topic);
+        conf.set(io.siamstream.job.SiamstreamOptions.EMBED_BATCH_SIZE, 8);
+        io.siamstream.job.JobSettings settings = io.siamstream.job.JobSettings.from(conf);
+        io.siamstream.job.KafkaSettings kafka = io.siamstream.job.KafkaSettings.from(conf);
+        io.siamstream.job.EmbedSettings embed = io.siamstream.job.EmbedSettings.from(conf, settings, true);
+        ModelArtifactJobTest.FAILED.set(false);
+        var artifacts = new ModelArtifactJobTest.FailingOnceSink(
+                io.siamstream.job.ExportSettings.from(conf, settings).spec());
+
+        StreamExecutionEnvironment env = environment(Duration.ofMillis(300));
+        env.setParallelism(1);
+        DataStream<ImageRecord> toEmbed = env.fromSource(
+                KafkaImageSource.builder(kafka.bootstrapServers(), topic, "embed-test", 1, 28, 28)
+                        .keyFormat(kafka.keyFormat()).bounded(OffsetsInitializer.latest()).build(),
+                WatermarkStrategy.noWatermarks(), "kafka images to embed", TypeInformation.of(ImageRecord.class))
+                .uid(io.siamstream.job.EmbedSettings.SOURCE_UID);
+        io.siamstream.job.SiamstreamJob.build(settings, io.siamstream.job.SiamstreamJob.replaySource(env, settings),
+                kafka.withEmbeddings(kafka.sinks().withArtifacts(artifacts)), null, toEmbed, embed);
+        env.execute("siamstream embeddings on kafka");
+        assertThat(ModelArtifactJobTest.FAILED.get()).as("the failure was injected").isTrue();
+
+        java.nio.file.Path models = tmp.resolve("models");
+        java.util.Map<Long, io.siamstream.eval.ImageEmbedder> embedders = new java.util.HashMap<>();
+        java.util.Set<Long> ids = new java.util.HashSet<>();
+        try {
+            for (ConsumerRecord<byte[], byte[]> r : broker.readAll(prefix + "embeddings", "read_committed")) {
+                long id = Long.parseLong(new String(r.key(), StandardCharsets.UTF_8));
+                assertThat(ids.add(id)).as("image " + id + " embedded once").isTrue();
+                long version = Long.parseLong(new String(r.headers().lastHeader(
+                        io.siamstream.connectors.kafka.KafkaEmbeddingSink.VERSION_HEADER).value(), StandardCharsets.UTF_8));
+                java.nio.file.Path dir = models.resolve(String.valueOf(version));
+                assertThat(dir.resolve("encoder.safetensors")).as("version " + version + " is committed").isRegularFile();
+                float[] vector = io.siamstream.connectors.kafka.KafkaEmbeddingSink.vector(r.value());
+                var embedder = embedders.computeIfAbsent(version, v -> {
+                    try {
+                        return new io.siamstream.eval.ImageEmbedder(io.siamstream.connectors.model.CommittedArtifactLoader
+                                .read(io.siamstream.connectors.model.CommittedArtifactLoader.localFiles(), dir.toString(), null), ai.djl.Device.cpu());
+                    } catch (io.siamstream.eval.ModelVersionRejected e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                float[] want = embedder.embed(List.of(java.util.Arrays.copyOfRange(test.pixels(), (int) id * 784,
+                        (int) (id + 1) * 784)))[0];
+                assertThat(vector).hasSize(want.length);
+                for (int k = 0; k < want.length; k++) {
+                    assertThat((double) Math.abs(vector[k] - want[k])).as("image %d [%d]", id, k).isLessThanOrEqualTo(1e-6);
+                }
+            }
+        } finally {
+            embedders.values().forEach(io.siamstream.eval.ImageEmbedder::close);
+        }
+        assertThat(ids).hasSize(count);
+    }
 }

@@ -32,7 +32,8 @@ public final class KafkaEmbeddingSink {
     private KafkaEmbeddingSink() {}
 
     public static KafkaSink<Embedding> of(String bootstrapServers, String topic, KafkaImageDeserializer.KeyFormat keyFormat,
-                                          DeliveryGuarantee guarantee, String transactionalIdPrefix) {
+                                          DeliveryGuarantee guarantee, String transactionalIdPrefix,
+                                          Properties producerProperties) {
         KafkaImageSource.required(bootstrapServers, "bootstrap servers");
         KafkaImageSource.required(topic, "embeddings topic");
         var builder = KafkaSink.<Embedding>builder()
@@ -40,9 +41,10 @@ public final class KafkaEmbeddingSink {
                 .setRecordSerializer(new Serializer(topic, keyFormat))
                 .setDeliveryGuarantee(guarantee);
         Properties properties = new Properties();
+        properties.putAll(producerProperties);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             KafkaImageSource.required(transactionalIdPrefix, "transactional id prefix (for exactly-once)");
-            properties.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+            properties.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                     String.valueOf(KafkaJsonSink.DEFAULT_TRANSACTION_TIMEOUT_MS));
             builder.setTransactionalIdPrefix(transactionalIdPrefix);
         }

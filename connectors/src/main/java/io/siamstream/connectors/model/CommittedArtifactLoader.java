@@ -11,16 +11,17 @@ import io.siamstream.train.LearnerState;
 import io.siamstream.train.Tensor;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.flink.core.fs.FSDataInputStream;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
 
 /**
- * Reads a committed version directory ({@code model.json}, {@code encoder.safetensors}) from any Flink
- * {@link FileSystem} into an {@link EncoderVersion}: the encoder rebuilt from model.json's architecture, the
+ * Reads a committed version directory ({@code model.json}, {@code encoder.safetensors}) from an
+ * {@link ArtifactStore} (in the job: any Flink file system; in a plain Java service: local files) into an
+ * {@link EncoderVersion}: the encoder rebuilt from model.json's architecture, the
  * PyTorch-named tensors mapped back to DJL's names and checked against the architecture's shapes.
  *
  * <p>For an announcement ({@link #load}), the weights' sha256 must be the announced one. What is wrong is told
@@ -31,21 +32,43 @@ public final class CommittedArtifactLoader implements EncoderVersionLoader {
 
     private static final long serialVersionUID = 1L;
 
+    /** Where version directories are read from; a file that is not there is a {@link FileNotFoundException}. */
+    @FunctionalInterface
+    public interface ArtifactStore extends Serializable {
+        byte[] read(String directory, String file) throws IOException;
+    }
+
+    /** Local files (java.nio), for services without Flink. */
+    public static ArtifactStore localFiles() {
+        return (directory, file) -> {
+            try {
+                return Files.readAllBytes(java.nio.file.Path.of(directory, file));
+            } catch (NoSuchFileException e) {
+                throw new FileNotFoundException(e.getFile());
+            }
+        };
+    }
+
+    private final ArtifactStore store;
+
+    public CommittedArtifactLoader(ArtifactStore store) {
+        this.store = store;
+    }
+
     @Override
     public EncoderVersion load(ModelUpdate announcement) throws ModelVersionRejected {
-        return read(new Path(announcement.uri), announcement.sha256);
+        return read(store, announcement.uri, announcement.sha256);
     }
 
     /**
      * The version in {@code dir}; {@code sha256} (hex) is what the weights must hash to, or null to take model.json's.
      */
-    public static EncoderVersion read(Path dir, String sha256) throws ModelVersionRejected {
+    public static EncoderVersion read(ArtifactStore store, String dir, String sha256) throws ModelVersionRejected {
         ModelArtifact info;
         byte[] weights;
         try {
-            FileSystem fs = dir.getFileSystem();
-            info = ModelArtifact.parse(new String(bytes(fs, new Path(dir, ModelArtifacts.MODEL_JSON)), StandardCharsets.UTF_8));
-            weights = bytes(fs, new Path(dir, info.weights.file));
+            info = ModelArtifact.parse(new String(store.read(dir, ModelArtifacts.MODEL_JSON), StandardCharsets.UTF_8));
+            weights = store.read(dir, info.weights.file);
         } catch (FileNotFoundException e) {
             throw new ModelVersionRejected(ModelVersionRejected.MISSING, "not found: " + e.getMessage(), true, e);
         } catch (IOException e) {
@@ -93,14 +116,5 @@ public final class CommittedArtifactLoader implements EncoderVersionLoader {
             tensors.put(LearnerState.PARAM + p.getKey(), new Tensor(t.shape(), t.floats()));
         }
         return new LearnerState(info.fingerprint, info.step, 0, info.seed, tensors);
-    }
-
-    private static byte[] bytes(FileSystem fs, Path path) throws IOException {
-        if (!fs.exists(path)) {
-            throw new FileNotFoundException(path.toString());
-        }
-        try (FSDataInputStream in = fs.open(path)) {
-            return in.readAllBytes();
-        }
     }
 }
