@@ -104,6 +104,11 @@ public record RunData(Path dir, String method, List<Step> steps, List<Evaluation
         return deadLettersByReason.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /** How many evaluation reports the run has committed so far. */
+    public static int committedEvaluations(Path dir) {
+        return lines(dir.resolve("reports")).size();
+    }
+
     private static double number(JsonObject o, String field) {
         JsonElement e = o.get(field);
         return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
