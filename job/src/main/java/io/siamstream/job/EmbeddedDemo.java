@@ -7,6 +7,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.utils.ParameterTool;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.WebOptions;
@@ -49,12 +50,14 @@ public final class EmbeddedDemo {
         conf.setString("pipeline.generic-types", "false");
         // the report records every checkpoint; the statistics keep only the last N, and a poll may come late
         conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);
-        WebUi.configure(conf);
+        int wantedPort = conf.getOptional(RestOptions.PORT).orElse(WebUi.DEFAULT_PORT);
+        int port = WebUi.configure(conf);
 
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
                 .setNumTaskManagers(1).setNumSlotsPerTaskManager(conf.get(TaskManagerOptions.NUM_TASK_SLOTS)).build())) {
             cluster.start();
-            System.out.println("Flink web UI: " + cluster.getRestAddress().get() + " (while the demo runs)");
+            System.out.println("Flink web UI: " + cluster.getRestAddress().get() + " (while the demo runs"
+                    + (port == wantedPort ? "" : "; port " + wantedPort + " is taken") + ")");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             env.setParallelism(2);
 
