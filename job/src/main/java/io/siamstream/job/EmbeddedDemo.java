@@ -61,10 +61,10 @@ public final class EmbeddedDemo {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             env.setParallelism(2);
 
-            System.out.printf("siamstream embedded demo: SimSiam, %s, %s %s (%dx%dx%d), %d epoch(s), batch %d, output %s%n",
-                    settings.learner().encoder().kind(), settings.format(), settings.data(), settings.channels(),
-                    settings.imageSize(), settings.imageSize(), settings.epochs(), settings.learner().batchSize(),
-                    settings.output());
+            System.out.printf("siamstream embedded demo: %s, %s, %s %s (%dx%dx%d), %d epoch(s), batch %d, output %s%n",
+                    settings.learner().method().name(), settings.learner().encoder().kind(), settings.format(),
+                    settings.data(), settings.channels(), settings.imageSize(), settings.imageSize(), settings.epochs(),
+                    settings.learner().batchSize(), settings.output());
             SiamstreamJob.Streams streams = SiamstreamJob.build(settings, SiamstreamJob.replaySource(env, settings),
                     JobSinks.files(settings.output(), ExportSettings.from(conf, settings)));
             streams.steps().connect(streams.reports())
