@@ -95,9 +95,10 @@ public record RunData(Path dir, String method, List<Step> steps, List<Evaluation
                 new LinkedHashMap<>(deadLetters), List.copyOf(checkpoints.values()), latest);
     }
 
-    /** A name for the run: its method, else its folder's name. */
+    /** A name for the run: its folder's, with the method where the folder does not say it (runs of one method differ). */
     public String name() {
-        return method != null ? method : dir.getFileName().toString();
+        String folder = dir.toAbsolutePath().normalize().getFileName().toString();
+        return method == null || folder.equals(method) ? folder : folder + " (" + method + ")";
     }
 
     public long deadLetterCount() {
