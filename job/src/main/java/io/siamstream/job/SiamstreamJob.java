@@ -24,6 +24,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.java.utils.ParameterTool;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -258,6 +259,20 @@ public final class SiamstreamJob {
         }
         build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings), sinks,
                 standardEvaluator(settings), embed == null ? null : embed.images(env, settings, kafka), embed);
-        env.execute("siamstream");
+        ReportRefresher report = kafka.sink() || !conf.get(SiamstreamOptions.REPORT) ? null
+                : ReportRefresher.forOutput(settings);
+        if (report == null) {
+            env.execute("siamstream");
+            return;
+        }
+        JobClient client = env.executeAsync("siamstream");
+        ReportRefresher.watch(report, () -> {
+            try {
+                return client.getJobStatus().get().isGloballyTerminalState();
+            } catch (Exception e) {
+                return true;   // the job is gone with its cluster: nothing left to wait for
+            }
+        }, 10_000);
+        client.getJobExecutionResult().get();   // the job's failure, if it failed
     }
 }

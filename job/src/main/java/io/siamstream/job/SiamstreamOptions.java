@@ -106,6 +106,13 @@ public final class SiamstreamOptions {
             .withDescription("sequence (batch b = seqs [bB, (b+1)B), order-independent) or arrival (every B pairs).");
     public static final ConfigOption<Integer> PUBLISH_EVERY = ConfigOptions.key("siamstream.train.publish-every")
             .intType().defaultValue(50).withDescription("Publish a model update (and evaluate it) every N steps.");
+    public static final ConfigOption<Boolean> REPORT = ConfigOptions.key("siamstream.report")
+            .booleanType().defaultValue(true)
+            .withDescription("Write report.html into a local output folder (siamstream.output a path or file: URI,"
+                    + " file sinks) at every committed evaluation and at the end, in the process that runs the job's"
+                    + " main (the JobManager in application mode): it holds the evaluation data and embeds the test"
+                    + " split with the latest version, so give that process the memory. Off elsewhere; the `report`"
+                    + " command writes it from the files.");
     public static final ConfigOption<MemorySize> MAX_PENDING_MEMORY = ConfigOptions.key("siamstream.train.max-pending-memory")
             .memoryType().defaultValue(MemorySize.parse("256mb"))
             .withDescription("Sequence batching: how much memory the view pairs waiting for their batch may take (at"

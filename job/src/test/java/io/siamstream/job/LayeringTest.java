@@ -46,6 +46,15 @@ class LayeringTest {
     }
 
     @Test
+    void theReportReadsFilesAndRunsNoFlinkJob() {
+        noClasses().that().resideInAPackage("io.siamstream.report..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink.streaming..",
+                        "org.apache.flink.runtime..", "io.siamstream.flink..", "io.siamstream.job..")
+                .because("the report is made from an output folder, outside the job's operators")
+                .check(classes);
+    }
+
+    @Test
     void connectorsDoNotDependOnTheJob() {
         noClasses().that().resideInAPackage("io.siamstream.connectors..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.siamstream.job..", "io.siamstream.bench..")
