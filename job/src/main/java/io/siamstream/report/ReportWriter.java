@@ -89,8 +89,8 @@ public final class ReportWriter {
             if (map == null) {
                 Path version = dir.resolve("models").resolve(Long.toString(run.latestVersion()));
                 try {
-                    EncoderVersion v = CommittedArtifactLoader.read(
-                            new org.apache.flink.core.fs.Path(version.toAbsolutePath().toUri()), null);
+                    EncoderVersion v = CommittedArtifactLoader.read(CommittedArtifactLoader.localFiles(),
+                            version.toAbsolutePath().toString(), null);
                     map = EmbeddingMap.compute(v, eval, mapPoints, tsne);
                     maps.put(key, map);
                 } catch (ModelVersionRejected | RuntimeException e) {
