@@ -9,8 +9,8 @@
 # Options (environment):
 #   MODELS   models to run                          (default: "convnet resnet18")
 #   BATCH    images per forward pass                (default: 256, the operator's default)
-#   ROUNDS   timed rounds per side                  (default: 5)
-#   BATCHES  batches per round                      (default: 8 for convnet, 2 for the ResNets)
+#   ROUNDS   timed rounds per side                  (default: 9)
+#   BATCHES  batches per round                      (default: 4 for convnet, 1 for the ResNets)
 #   WARMUP   untimed rounds per side before timing  (default: 1)
 #   PYTHON   the PyTorch peer's interpreter         (default: /usr/bin/python3, Debian's python3-torch)
 #   SKIP_BUILD=1 reuses the last build and classpath
@@ -22,7 +22,7 @@ cd "$ROOT"
 
 MODELS="${MODELS:-convnet resnet18}"
 BATCH="${BATCH:-256}"
-ROUNDS="${ROUNDS:-5}"
+ROUNDS="${ROUNDS:-9}"
 WARMUP="${WARMUP:-1}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 RESULTS="$ROOT/bench/results"
@@ -45,7 +45,7 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 OUT="$WORK/rows.md"
 rm -f "$OUT"
 for model in $MODELS; do
-  if [[ -n "${BATCHES:-}" ]]; then batches="$BATCHES"; elif [[ "$model" == convnet ]]; then batches=8; else batches=2; fi
+  if [[ -n "${BATCHES:-}" ]]; then batches="$BATCHES"; elif [[ "$model" == convnet ]]; then batches=4; else batches=1; fi
   echo "embed-benchmark: $model, batch $BATCH, $ROUNDS rounds of $batches batches per side (+$WARMUP warm-up)" >&2
   java -Xmx4g -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads=1 \
       -Dai.djl.pytorch.num_interop_threads=1 -Dlog4j2.level=WARN \
