@@ -80,10 +80,12 @@ done
   echo "|---|---|---|---|---|---|"
   grep '^PARTS ' "$OUT" | sed 's/^PARTS //'
   echo
-  echo "Each round, alternating (other load = CPU share of the whole machine used by processes other than the two sides):"
+  echo "Each round, alternating (other load = CPU share of the whole machine used by processes other than the two sides;"
+  echo "the calling thread's share of the Java process's CPU: libtorch with one intra-op thread computes there, the"
+  echo "rest is the JVM's own threads, GC and JIT):"
   echo
-  echo "| model | batch | round | Java images/s | PyTorch images/s | ratio, wall | Java images/CPU-s | PyTorch images/CPU-s | ratio, CPU | other load, Java round | other load, PyTorch round |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| model | batch | round | Java images/s | PyTorch images/s | ratio, wall | Java images/CPU-s | PyTorch images/CPU-s | ratio, CPU | Java CPU on the calling thread | other load, Java round | other load, PyTorch round |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   grep -v '^SUMMARY \|^PARTS ' "$OUT"
 } >"$RESULTS/embed-benchmark.md"
 cat "$RESULTS/embed-benchmark.md"
