@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.pytorch.jni.JniUtils;
 import io.siamstream.augment.ViewPolicies;
 import io.siamstream.connectors.cifar.Cifar10;
+import io.siamstream.connectors.files.FlinkFileSystemStore;
 import io.siamstream.connectors.idx.FashionMnist;
 import io.siamstream.connectors.idx.LabeledImages;
 import io.siamstream.connectors.model.ArtifactSpec;
@@ -114,7 +115,8 @@ public final class EmbedBenchmark {
         Path root = repositoryRoot();
         Files.createDirectories(work);
         Path modelDir = writeArtifact(m, work.resolve(name + "-models"));
-        EncoderVersion version = CommittedArtifactLoader.read(new org.apache.flink.core.fs.Path(modelDir.toUri()), null);
+        // read through the store the job's EmbeddingOperator is given (Flink's FileSystem)
+        EncoderVersion version = CommittedArtifactLoader.read(new FlinkFileSystemStore(), modelDir.toUri().toString(), null);
 
         int per = m.channels() * m.size() * m.size();
         int n = batch * poolBatches;
