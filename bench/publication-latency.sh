@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Publication latency of the real job: for every published model version, from its training step to the committed
+# artifact (models/<version>/ appears) to the first committed embedding made with it (a finished part file under
+# embeddings/ names it), with unaligned RocksDB checkpoints every 10 s. io.siamstream.bench.PublicationLatencyBenchmark
+# runs training + model artifact sink + embedding operator on a local MiniCluster, feeds the embedder an endless
+# paced image stream, and stamps each version's appearance in both folders from a watcher thread. Writes
+# bench/results/publication-latency.md (p50/p95 and every version).
+#
+# Options (environment):
+#   VERSIONS       stop once this many versions have a committed embedding  (default: 25)
+#   MINUTES        stop after this long at the latest                      (default: 10)
+#   PUBLISH_EVERY  training steps between versions                        (default: 20)
+#   BATCH          view pairs per training step (ConvNet, Fashion-MNIST)   (default: 32)
+#   INTERVAL       checkpoint interval                                    (default: 10s)
+#   RATE           images/s on the embedding input                         (default: 50)
+#   THREADS        engine intra-op threads (default: 1; the machine is shared)
+#   SKIP_BUILD=1   reuses the last build and classpath
+# The build compiles in this checkout and runs from its target/classes (no install).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RESULTS="$ROOT/bench/results"
+CP_FILE="$ROOT/job/target/publication-latency.classpath"
+WORK="$ROOT/job/target/publication-latency"
+THREADS="${THREADS:-1}"
+mkdir -p "$RESULTS" "$WORK"
+
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  # in one reactor run, so that the classpath names this checkout's operators/connectors classes, not installed jars
+  mvn -q -o -B compile dependency:build-classpath -pl job -am -Dmdep.outputFile="$CP_FILE" \
+    || { echo "publication-latency: build failed" >&2; exit 1; }
+fi
+[[ -f "$CP_FILE" ]] || { echo "publication-latency: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
+
+# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
+FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
+export OMP_NUM_THREADS="$THREADS"
+OUT="$WORK/result.txt"
+rm -f "$OUT"
+# shellcheck disable=SC2086
+java -Xmx3g $FLAGS -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads="$THREADS" \
+    -Dlog4j2.level=WARN -cp "$ROOT/job/target/classes:$(cat "$CP_FILE")" \
+    io.siamstream.bench.PublicationLatencyBenchmark --out "$WORK/run" --versions "${VERSIONS:-25}" \
+    --minutes "${MINUTES:-10}" --publish-every "${PUBLISH_EVERY:-20}" --batch "${BATCH:-32}" \
+    --checkpoint-interval "${INTERVAL:-10s}" --rate "${RATE:-50}" --markdown "$OUT"
+
+{
+  echo "# Publication latency: training step -> committed artifact -> first committed embedding"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, $THREADS engine thread(s)."
+  echo "Command: \`VERSIONS=${VERSIONS:-25} PUBLISH_EVERY=${PUBLISH_EVERY:-20} BATCH=${BATCH:-32} INTERVAL=${INTERVAL:-10s}"\
+       "RATE=${RATE:-50} THREADS=$THREADS bash bench/publication-latency.sh\`."
+  echo "The job: ConvNet on the bundled Fashion-MNIST sample (endless replay), SimSiam, a version every ${PUBLISH_EVERY:-20}"
+  echo "steps, evaluation off; the embedding operator (batch 256, max delay 200 ms) on ${RATE:-50} images/s of the"
+  echo "bundled test images, endlessly; exactly-once file sinks; RocksDB incremental, unaligned checkpoints every"
+  echo "${INTERVAL:-10s} (min pause 0), on a local MiniCluster. Stamps: the step = model.json's wall_time_ms (the trainer's"
+  echo "clock at publication); visible = the watcher (same JVM, polling every 20 ms) first lists models/<version>/;"
+  echo "embedded = it first reads a committed embeddings/ part file naming the version."
+  echo
+  grep '^HEADER ' "$OUT" | sed 's/^HEADER //'
+  echo
+  echo "| latency (s) | versions | p50 | p95 | min | max |"
+  echo "|---|---|---|---|---|---|"
+  grep '^SUMMARY ' "$OUT" | sed 's/^SUMMARY //'
+  echo
+  echo "Every version (t = the step's time since the job was submitted; empty: no embedding was made with it):"
+  echo
+  echo "| version | t (s) | step -> visible (s) | visible -> embedding (s) | step -> embedding (s) |"
+  echo "|---|---|---|---|---|"
+  grep '^VERSION ' "$OUT" | sed 's/^VERSION //'
+} >"$RESULTS/publication-latency.md"
+cat "$RESULTS/publication-latency.md"
