@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * completed); its files may appear a moment later (the committer re-commits after a restore), so a missing artifact
  * is retried for {@code artifactTimeout} before it is rejected.
  *
+ * <p>Ahead of its checkpoint. With unaligned checkpoints a barrier can overtake an announcement in flight, so the
+ * checkpoint that covers the announcement here is often the one after the checkpoint that committed the artifact. A
+ * version folder exists only once the sink has committed it, so after every completed checkpoint, for a short while
+ * ({@value #AHEAD_MILLIS} ms), the newest pending version is also tried directly: if its artifact loads, it is
+ * committed and is used at once, one checkpoint interval earlier. Anything else leaves it to the rule above.
+ *
  * <p>State. Broadcast state {@code model-versions} holds version metadata only (the announcement without weights):
  * the version in use and the pending ones; a restore reloads the artifact. Operator list state {@code
  * waiting-images} holds images not yet embedded: those that arrived before the first committed version (at most
@@ -75,6 +81,8 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
     public static final String NO_MODEL = "no-committed-model";
     /** How often a missing artifact is looked for again. */
     static final long RETRY_MILLIS = 200;
+    /** How long after a completed checkpoint the newest pending version's committed folder is looked for. */
+    static final long AHEAD_MILLIS = 2_000;
 
     /** Where catalogue markers go. */
     public static final OutputTag<CatalogueMarker> MARKERS =
@@ -113,6 +121,8 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
     private transient ModelUpdate loading;
     private transient long loadingSince;
     private transient boolean retryScheduled;
+    private transient boolean aheadScheduled;
+    private transient long aheadUntil;
     private transient List<ImageRecord> buffer;
     private transient List<ImageRecord> catalogue;
     private transient boolean catalogueEnded;
@@ -342,6 +352,43 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
         }
         if (committed) {
             switchToNewestCommitted();
+        }
+        aheadUntil = getProcessingTimeService().getCurrentProcessingTime() + AHEAD_MILLIS;
+        tryAhead();
+    }
+
+    /** The newest pending version, used if its committed folder is there already (see the class comment). */
+    private void tryAhead() {
+        Map.Entry<Long, Long> newest = coveredBy.lastEntry();
+        long inUse = embedder == null ? -1 : embedder.version();
+        if (finished || loading != null || newest == null || newest.getValue() == Long.MIN_VALUE
+                || newest.getKey() <= inUse) {
+            return;
+        }
+        ModelUpdate target = versions.get(newest.getKey());
+        ImageEmbedder next = null;
+        try {
+            EncoderVersion loaded = loader.load(target);
+            if (loaded.channels() == settings.channels() && loaded.size() == settings.size()) {
+                next = new ImageEmbedder(loaded, device);
+            }
+        } catch (ModelVersionRejected | RuntimeException e) {
+            // not committed yet, or something the regular path will reject with its reason once it is covered
+        }
+        if (next != null) {
+            LOG.info("embedding: version {} is committed ahead of the checkpoint that covers its announcement",
+                    target.version);
+            coveredBy.put(target.version, Long.MIN_VALUE);
+            use(next);
+            return;
+        }
+        var time = getProcessingTimeService();
+        if (!aheadScheduled && time.getCurrentProcessingTime() + RETRY_MILLIS <= aheadUntil) {
+            aheadScheduled = true;
+            time.registerTimer(time.getCurrentProcessingTime() + RETRY_MILLIS, t -> {
+                aheadScheduled = false;
+                tryAhead();
+            });
         }
     }
 

@@ -125,8 +125,14 @@ class EmbeddingOperatorTest {
             }
             h.snapshot(1, 1);                        // taken before the announcement: does not cover it
             h.processElement2(announcement(10), 0);
-            h.notifyOfCompletedCheckpoint(1);
-            assertThat(embeddings(h)).as("version 10 is not committed by checkpoint 1").isEmpty();
+            Object v10 = ARTIFACTS.remove(10L);      // not committed: the sink has not renamed it into place
+            try {
+                h.notifyOfCompletedCheckpoint(1);
+                h.setProcessingTime(h.getProcessingTime() + 5_000);
+                assertThat(embeddings(h)).as("version 10 is not committed by checkpoint 1").isEmpty();
+            } finally {
+                ARTIFACTS.put(10L, v10);
+            }
             h.snapshot(2, 2);
             h.notifyOfCompletedCheckpoint(2);        // covers version 10: committed, the waiting images go
             List<Embedding> out = embeddings(h);
@@ -141,7 +147,7 @@ class EmbeddingOperatorTest {
                 h.processElement1(image(id), 0);
             }
             assertThat(embeddings(h)).extracting(e -> e.id).containsExactly(4L, 5L, 6L, 7L);
-            h.setProcessingTime(1_000);
+            h.setProcessingTime(h.getProcessingTime() + 1_000);
             assertThat(embeddings(h)).extracting(e -> e.id).containsExactly(8L);
             // a newer version: pending until its checkpoint completes
             h.processElement2(announcement(20), 0);
@@ -327,6 +333,57 @@ class EmbeddingOperatorTest {
             h.processElement1(image(3), 0);
             h.prepareSnapshotPreBarrier(4);
             assertThat(embeddings(h)).extracting(e -> e.id + "@" + e.modelVersion).containsExactly("3@20");
+        }
+    }
+
+    @Test
+    void aVersionWhoseFolderIsCommittedBeforeItsAnnouncementIsCoveredIsUsedAtOnce() throws Exception {
+        Object v20 = ARTIFACTS.remove(20L);
+        try (var h = harness(1, 100, false)) {
+            h.open();
+            h.processElement2(announcement(10), 0);
+            h.snapshot(1, 1);
+            h.notifyOfCompletedCheckpoint(1);
+            // the barrier of checkpoint 2 overtook announcement 20 (unaligned), whose artifact checkpoint 2 commits
+            h.snapshot(2, 2);
+            h.processElement2(announcement(20), 0);
+            h.notifyOfCompletedCheckpoint(2);        // the committer has not renamed 20 into place yet
+            h.setProcessingTime(h.getProcessingTime() + 400);
+            h.processElement1(image(1), 0);
+            assertThat(embeddings(h)).extracting(e -> e.modelVersion).containsExactly(10L);
+            ARTIFACTS.put(20L, v20);                  // renamed: committed
+            h.setProcessingTime(h.getProcessingTime() + 400);
+            h.processElement1(image(2), 0);
+            assertThat(embeddings(h)).as("one checkpoint interval earlier than its own checkpoint")
+                    .extracting(e -> e.modelVersion).containsExactly(20L);
+            assertThat(deadLetters(h)).isEmpty();
+        } finally {
+            ARTIFACTS.put(20L, v20);
+        }
+    }
+
+    @Test
+    void aPendingVersionNotYetCommittedIsNeitherUsedNorRejected() throws Exception {
+        Object v20 = ARTIFACTS.remove(20L);
+        try (var h = harness(1, 100, false)) {
+            h.open();
+            h.processElement2(announcement(10), 0);
+            h.snapshot(1, 1);
+            h.notifyOfCompletedCheckpoint(1);
+            h.snapshot(2, 2);
+            h.processElement2(announcement(20), 0);
+            h.notifyOfCompletedCheckpoint(2);
+            h.setProcessingTime(h.getProcessingTime() + 10_000);  // past the look-ahead, past the artifact timeout
+            h.processElement1(image(1), 0);
+            assertThat(embeddings(h)).extracting(e -> e.modelVersion).containsExactly(10L);
+            assertThat(deadLetters(h)).as("a pending version is not rejected for being absent").isEmpty();
+            ARTIFACTS.put(20L, v20);
+            h.snapshot(3, 3);
+            h.notifyOfCompletedCheckpoint(3);        // covers 20 now
+            h.processElement1(image(2), 0);
+            assertThat(embeddings(h)).extracting(e -> e.modelVersion).containsExactly(20L);
+        } finally {
+            ARTIFACTS.put(20L, v20);
         }
     }
 }
