@@ -165,7 +165,13 @@ public final class FlinkProcesses implements AutoCloseable {
      * Starts a TaskManager process whose resource id (what the REST API reports as {@code taskmanager-id}) is
      * {@code name}.
      */
-    public synchronized Process startTaskManager(String name) throws IOException, InterruptedException {
+    public Process startTaskManager(String name) throws IOException, InterruptedException {
+        return startTaskManager(name, Map.of());
+    }
+
+    /** As {@link #startTaskManager(String)}, with dynamic properties of this TaskManager only (e.g. its slots). */
+    public synchronized Process startTaskManager(String name, Map<String, String> dynamic)
+            throws IOException, InterruptedException {
         if (tmJvm == null) {
             List<String> r = bashJavaUtils("GET_TM_RESOURCE_PARAMS");
             tmJvm = split(r.get(0));
@@ -174,6 +180,7 @@ public final class FlinkProcesses implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--configDir", conf.toString()));
         args.addAll(tmDynamic);
         args.addAll(List.of("-D", "taskmanager.resource-id=" + name));
+        dynamic.forEach((k, v) -> args.addAll(List.of("-D", k + "=" + v)));
         return start(name, tmJvm, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", args);
     }
 

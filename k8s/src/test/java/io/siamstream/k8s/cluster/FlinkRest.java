@@ -79,10 +79,15 @@ public final class FlinkRest {
         return file.substring(file.lastIndexOf('/') + 1);
     }
 
-    /** POST /jars/:id/run with the program arguments (and a savepoint to start from, or null): the job id. */
-    public String runJar(String jarId, List<String> args, String savepoint) throws IOException, InterruptedException {
+    /**
+     * POST /jars/:id/run with the program arguments, the job's default parallelism (the run handler does not take
+     * the cluster's parallelism.default) and a savepoint to start from (or null): the job id.
+     */
+    public String runJar(String jarId, List<String> args, int parallelism, String savepoint)
+            throws IOException, InterruptedException {
         ObjectNode request = JSON.createObjectNode();
         request.putPOJO("programArgsList", args);
+        request.put("parallelism", parallelism);
         if (savepoint != null) {
             request.put("savepointPath", savepoint);
             request.put("allowNonRestoredState", false);
@@ -104,6 +109,17 @@ public final class FlinkRest {
             }
         }
         throw new AssertionError("no vertex " + name + " in job " + jobId);
+    }
+
+    /** The resource ids of the TaskManagers running the job's subtasks. */
+    public java.util.Set<String> taskManagersOf(String jobId) throws IOException, InterruptedException {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (JsonNode v : get("/jobs/" + jobId).path("vertices")) {
+            for (JsonNode subtask : get("/jobs/" + jobId + "/vertices/" + v.path("id").asText()).path("subtasks")) {
+                out.add(subtask.path("taskmanager-id").asText());
+            }
+        }
+        return out;
     }
 
     /** GET /jobs/:id/checkpoints, or null. */

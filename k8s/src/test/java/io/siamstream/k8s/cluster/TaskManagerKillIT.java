@@ -30,7 +30,6 @@ class TaskManagerKillIT {
     void killingTheTrainersTaskManagerChangesNothing() throws Exception {
         Path work = ImageLayout.k8sDir().resolve("target/cluster-it/taskmanager-kill");
         Map<String, String> config = new HashMap<>(Clusters.fastCheckpoints());
-        config.put("parallelism.default", "2");
         try (FlinkProcesses cluster = new FlinkProcesses(work, image, config)) {
             cluster.startJobManager();
             cluster.startTaskManager("tm-1");
@@ -40,7 +39,7 @@ class TaskManagerKillIT {
 
             TrainingRun run = new TrainingRun(work.resolve("out"));
             String jar = rest.uploadJar(image.resolve("opt/flink/usrlib/siamstream.jar"));
-            String job = rest.runJar(jar, run.args(), null);
+            String job = rest.runJar(jar, run.args(), 2, null);
 
             // committed steps exist only once a checkpoint that covers them has completed
             Clusters.waitUntil(() -> run.committedSteps().size() >= 10, Duration.ofMinutes(3),
