@@ -31,11 +31,11 @@ class SavepointResubmitIT {
             FlinkRest rest = new FlinkRest(cluster.restPort());
             Clusters.awaitSlots(rest, 1);
 
-            TrainingRun run = new TrainingRun(work.resolve("out"));
+            TrainingRun run = new TrainingRun(work);
             String jar = rest.uploadJar(image.resolve("opt/flink/usrlib/siamstream.jar"));
             String first = rest.runJar(jar, run.args(), 1, null);
-            Clusters.waitUntil(() -> run.committedSteps().size() >= 10, Duration.ofMinutes(3),
-                    "a completed checkpoint after 10 steps");
+            Clusters.waitUntil(() -> run.committedSteps().size() >= 5, Duration.ofMinutes(3),
+                    "a completed checkpoint after 5 steps");
             String savepoint = rest.stopWithSavepoint(first, work.resolve("savepoints"));
             Clusters.waitUntil(() -> "FINISHED".equals(rest.jobState(first)), Duration.ofMinutes(1), "the stopped job");
             // the savepoint committed what the stopped job trained: steps 1..last, each once

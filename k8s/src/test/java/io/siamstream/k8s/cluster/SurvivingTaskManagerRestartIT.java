@@ -38,11 +38,11 @@ class SurvivingTaskManagerRestartIT {
             FlinkRest rest = new FlinkRest(cluster.restPort());
             Clusters.awaitSlots(rest, 4);
 
-            TrainingRun run = new TrainingRun(work.resolve("out"));
+            TrainingRun run = new TrainingRun(work);
             String jar = rest.uploadJar(image.resolve("opt/flink/usrlib/siamstream.jar"));
             String job = rest.runJar(jar, run.args(), 2, null);
-            Clusters.waitUntil(() -> run.committedSteps().size() >= 10, Duration.ofMinutes(3),
-                    "a completed checkpoint after 10 steps");
+            Clusters.waitUntil(() -> run.committedSteps().size() >= 5, Duration.ofMinutes(3),
+                    "a completed checkpoint after 5 steps");
             String trainer = rest.taskManagerOf(job, "train");
             String other = trainer.equals("tm-a") ? "tm-b" : "tm-a";
             assertThat(rest.taskManagersOf(job)).as("the job runs on both TaskManagers").containsOnly("tm-a", "tm-b")

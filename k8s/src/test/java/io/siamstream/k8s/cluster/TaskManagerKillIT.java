@@ -37,13 +37,13 @@ class TaskManagerKillIT {
             FlinkRest rest = new FlinkRest(cluster.restPort());
             Clusters.awaitSlots(rest, 2);
 
-            TrainingRun run = new TrainingRun(work.resolve("out"));
+            TrainingRun run = new TrainingRun(work);
             String jar = rest.uploadJar(image.resolve("opt/flink/usrlib/siamstream.jar"));
             String job = rest.runJar(jar, run.args(), 2, null);
 
             // committed steps exist only once a checkpoint that covers them has completed
-            Clusters.waitUntil(() -> run.committedSteps().size() >= 10, Duration.ofMinutes(3),
-                    "a completed checkpoint after 10 steps");
+            Clusters.waitUntil(() -> run.committedSteps().size() >= 5, Duration.ofMinutes(3),
+                    "a completed checkpoint after 5 steps");
             String trainer = rest.taskManagerOf(job, "train");
             long committedBefore = run.committedSteps().lastKey();
             assertThat(committedBefore).as("the kill comes in the middle of training").isLessThan(TrainingRun.STEPS);

@@ -28,22 +28,55 @@ import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 
 /**
- * The small training run the cluster ITs submit (one epoch of the bundled 4,000-image Fashion-MNIST sample, the
- * test ConvNet, SimSiam, batch 32: 125 steps, the final encoder exported as a model version), what its output folder
- * must hold at the end, and the reference loop ({@link ReplayTrainer}) it must equal bit for bit.
+ * The small training run the cluster ITs submit (one epoch of the first 2,400 images of the bundled Fashion-MNIST
+ * sample, the test ConvNet, SimSiam, batch 32: 75 steps, the final encoder exported as a model version), what its
+ * output folder must hold at the end, and the reference loop ({@link ReplayTrainer}) it must equal bit for bit.
  */
 final class TrainingRun {
 
     static final int BATCH = 32;
-    static final long STEPS = 4000 / BATCH;
+    /** Fewer images than the bundled 4,000: the cluster ITs test recovery, not learning, and each of them trains this run. */
+    static final int IMAGES = 2400;
+    static final long STEPS = IMAGES / BATCH;
+    private static final String SAMPLE = "/io/siamstream/connectors/fashion-mnist-sample/";
 
     private static final Map<Long, Map<String, Tensor>> REFERENCE = new ConcurrentHashMap<>();
     private static final Pattern STEP = Pattern.compile("\"step\":(\\d+),\"loss\":([-0-9.eE]+|null)");
 
     private final Path output;
+    private final Path data;
 
-    TrainingRun(Path output) {
-        this.output = output;
+    /** A run that writes to {@code <work>/out} and reads its images from {@code <work>/data} (written here). */
+    TrainingRun(Path work) throws IOException {
+        this.output = work.resolve("out");
+        this.data = work.resolve("data");
+        writeData(data);
+    }
+
+    /**
+     * The data folder in Fashion-MNIST's file layout: the first {@link #IMAGES} training images of the bundled
+     * sample (gzipped IDX, headers rewritten for the count) and the bundled test split for the evaluation.
+     */
+    private static void writeData(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (FashionMnist.Split split : FashionMnist.Split.values()) {
+            for (String file : List.of(split.imagesFile(), split.labelsFile())) {
+                byte[] idx;
+                try (var in = new java.util.zip.GZIPInputStream(TrainingRun.class.getResourceAsStream(SAMPLE + file))) {
+                    idx = in.readAllBytes();
+                }
+                if (split == FashionMnist.Split.TRAIN) {
+                    boolean images = file.equals(split.imagesFile());
+                    int header = images ? 16 : 8;
+                    int each = images ? FashionMnist.SIDE * FashionMnist.SIDE : 1;
+                    idx = Arrays.copyOf(idx, header + IMAGES * each);
+                    java.nio.ByteBuffer.wrap(idx).putInt(4, IMAGES);
+                }
+                try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve(file)))) {
+                    out.write(idx);
+                }
+            }
+        }
     }
 
     Path output() {
@@ -62,6 +95,7 @@ final class TrainingRun {
 
     private Map<String, String> options() {
         Map<String, String> o = new LinkedHashMap<>();
+        o.put("siamstream.data", data.toString());
         o.put("siamstream.source.epochs", "1");
         o.put("siamstream.train.batch-size", String.valueOf(BATCH));
         // one model version, at the end of the input: the one compared with the reference loop
@@ -135,7 +169,8 @@ final class TrainingRun {
     private static Map<String, Tensor> reference(JobSettings settings) {
         return REFERENCE.computeIfAbsent(STEPS, steps -> {
             try (Learner learner = Learner.create(settings.learner())) {
-                var sample = FashionMnist.sample(FashionMnist.Split.TRAIN).asImages();
+                var sample = FashionMnist.read(Path.of(settings.data()), FashionMnist.Split.TRAIN).asImages();
+                assertThat(sample).hasSize(IMAGES);
                 new ReplayTrainer(learner, sample, settings.view1Policy(), settings.view2Policy(), settings.seed())
                         .train(steps, r -> { });
                 return new TreeMap<>(learner.encoderSnapshot().withPrefix(LearnerState.PARAM));
