@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -24,59 +21,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class K8sImageLayoutIT {
 
-    /** A Dockerfile COPY line: its sources (relative to the build context, the repository root) and destination. */
-    record Copy(List<String> sources, String destination) {}
-
-    static List<Copy> copies(Path dockerfile) throws IOException {
-        List<Copy> out = new ArrayList<>();
-        String text = Files.readString(dockerfile).replace("\\\n", " ");
-        for (String line : text.split("\n")) {
-            String l = line.trim();
-            if (!l.toUpperCase().startsWith("COPY ")) {
-                continue;
-            }
-            List<String> words = new ArrayList<>(List.of(l.substring(5).trim().split("\\s+")));
-            words.removeIf(w -> w.startsWith("--"));
-            assertThat(words).as("COPY needs a source and a destination: %s", l).hasSizeGreaterThanOrEqualTo(2);
-            out.add(new Copy(words.subList(0, words.size() - 1), words.get(words.size() - 1)));
-        }
-        return out;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"Dockerfile", "Dockerfile.gpu"})
     void theDockerfilesCopiesMakeTheLayout(String dockerfile) throws IOException {
-        Path root = Manifests.repoRoot();
         Path df = Manifests.k8sDir().resolve(dockerfile);
         String flink = System.getProperty("flink.version");
         assertThat(flink).as("the build passes flink.version").isNotBlank();
         assertThat(Files.readString(df)).as("the image's Flink is the build's").contains("FROM flink:" + flink + "-scala_2.12-java17");
-        Path image = Manifests.k8sDir().resolve("target/image-layout").resolve(dockerfile.toLowerCase());
-        deleteTree(image);
-        List<Copy> copies = copies(df);
-        assertThat(copies).isNotEmpty();
-        for (Copy copy : copies) {
-            assertThat(copy.destination()).as("COPY destinations are absolute paths in the image").startsWith("/opt/");
-            for (String source : copy.sources()) {
-                Path src = root.resolve(source);
-                assertThat(src).as("%s: COPY source %s is not in the build output (run `mvn -pl job -am package`)",
-                        dockerfile, source).exists();
-                Path dest = image.resolve(copy.destination().substring(1));
-                if (Files.isDirectory(src)) {
-                    assertThat(copy.destination()).endsWith("/");
-                    Files.createDirectories(dest);
-                    try (Stream<Path> files = Files.list(src)) {
-                        for (Path f : (Iterable<Path>) files::iterator) {
-                            Files.copy(f, dest.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                } else {
-                    Files.createDirectories(copy.destination().endsWith("/") ? dest : dest.getParent());
-                    Files.copy(src, copy.destination().endsWith("/") ? dest.resolve(src.getFileName()) : dest,
-                            StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
+        Path image = ImageLayout.assemble(dockerfile);
 
         // lib/: DJL's API, engine, JNI, JNA, Gson; the CPU natives only in the CPU image
         Set<String> lib = names(image.resolve("opt/flink/lib"));
@@ -130,17 +82,6 @@ class K8sImageLayoutIT {
     private static Set<String> names(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted((a, b) -> b.compareTo(a)).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }
