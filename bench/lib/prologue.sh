@@ -13,14 +13,14 @@
 # What it defines for the script:
 #   ROOT           the repository root (the working directory from here on)
 #   RESULTS        absolute, created
-#   CP             the run classpath: bench/target/classes, then the classpath file (this checkout's module jars and
-#                  the dependencies in ~/.m2)
+#   CP             the run classpath: the bench module's jar, then the classpath file (this checkout's other module
+#                  jars and the dependencies in ~/.m2); jars, so that a `mvn compile` meanwhile does not change it
 #   FLAGS          the JVM flags Flink needs on Java 17 and DJL's offline switches (pom.xml siamstream.jvm.flags)
 #   JAVA           (an array) java with FLAGS; a script adds -Xmx, -D... and the main class
 #   die MESSAGE    prints "$BENCH_NAME: MESSAGE" on stderr and exits 1
 #   bench_path P   P as an absolute path; a relative P is taken from the directory the script was started in
-#   bench_snapshot DIR  copies this checkout's classes and module jars to DIR/lib and points CP there, so that a
-#                  rebuild during a long run does not change the code under it
+#   bench_snapshot DIR  copies this checkout's module jars to DIR/lib and points CP there, so that a rebuild during
+#                  a long run does not change the code under it
 # shellcheck shell=bash
 
 : "${BENCH_NAME:?set BENCH_NAME before sourcing bench/lib/prologue.sh}"
@@ -54,9 +54,9 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
       dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -DincludeScope=runtime \
     || die "build failed${BENCH_MVN_OFFLINE[*]:+; if a dependency or plugin is missing from ~/.m2, run once with OFFLINE=0}"
 fi
-[[ -f "$BENCH_CP_FILE" && -d "$ROOT/bench/target/classes" ]] \
-  || die "no build in bench/target (run once without SKIP_BUILD=1)"
-CP="$ROOT/bench/target/classes:$(cat "$BENCH_CP_FILE")"
+BENCH_JAR="$(ls "$ROOT"/bench/target/siamstream-bench-*.jar 2>/dev/null | head -1 || true)"
+[[ -f "$BENCH_CP_FILE" && -n "$BENCH_JAR" ]] || die "no build in bench/target (run once without SKIP_BUILD=1)"
+CP="$BENCH_JAR:$(cat "$BENCH_CP_FILE")"
 
 FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' "$ROOT/pom.xml")"
 [[ -n "$FLAGS" ]] || die "no siamstream.jvm.flags in pom.xml"
@@ -66,13 +66,11 @@ JAVA=(java $FLAGS)
 bench_snapshot() {
   local dir="$1/lib" entry snap=()
   mkdir -p "$dir"
-  rm -rf "$dir/classes" && cp -r "$ROOT/bench/target/classes" "$dir/classes"
-  snap=("$dir/classes")
   local -a entries
-  IFS=: read -r -a entries < "$BENCH_CP_FILE" || true  # the file has no final newline
+  IFS=: read -r -a entries <<<"$CP"
   for entry in "${entries[@]}"; do
     case "$entry" in
-      "$ROOT"/*) cp -r "$entry" "$dir/" && snap+=("$dir/$(basename "$entry")") ;;  # this checkout's module jars
+      "$ROOT"/*) cp "$entry" "$dir/" && snap+=("$dir/$(basename "$entry")") ;;  # this checkout's module jars
       *) snap+=("$entry") ;;
     esac
   done
