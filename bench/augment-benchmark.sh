@@ -15,11 +15,11 @@
 #   PROFILE=1         also time every op in isolation at each size on both sides
 #                     (table written to bench/results/augment-profile.md)
 #   PYTHON            the torchvision peer's interpreter (default: /usr/bin/python3, Debian's python3-torchvision)
-#   SKIP_BUILD=1      reuses the last build and classpath
+#   RESULTS           folder for the tables (default: bench/results)
+#   SKIP_BUILD=1      reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+BENCH_NAME=augment-benchmark
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 
 SECONDS_PER_CELL="${SECONDS_PER_CELL:-3}"
 WARMUP="${WARMUP:-1.5}"
@@ -27,21 +27,6 @@ ONLY="${ONLY:-}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 NPROC="$(nproc --all)"
 CPU="${CPU:-$(( NPROC - 1 ))}"
-RESULTS="$ROOT/bench/results"
-CP_FILE="$ROOT/job/target/augment-benchmark.classpath"
-mkdir -p "$RESULTS"
-
-die() { echo "augment-benchmark: $*" >&2; exit 1; }
-
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  echo "augment-benchmark: building (mvn -q -o -B install -DskipTests -pl job -am)" >&2
-  mvn -q -o -B install -DskipTests -pl job -am \
-    || die "build failed; if a dependency is missing from the local repository, resolve it once online: mvn -B dependency:resolve -pl job -am"
-  mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE" \
-    || die "could not compute the job module's classpath"
-fi
-[[ -f "$CP_FILE" ]] || die "no classpath file $CP_FILE (run once without SKIP_BUILD)"
-CLASSPATH_JAVA="$ROOT/job/target/classes:$(cat "$CP_FILE")"
 
 "$PYTHON" -c 'import torchvision' 2>/dev/null \
   || die "$PYTHON has no torchvision: apt-get install -y python3-torchvision"
@@ -56,7 +41,7 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 ARGS=(--seconds "$SECONDS_PER_CELL" --warmup "$WARMUP")
-JAVA=(java -Xmx2g -cp "$CLASSPATH_JAVA" io.siamstream.bench.AugmentBenchmark "$WORK")
+JAVA+=(-Xmx2g -cp "$CP" io.siamstream.bench.AugmentBenchmark "$WORK")
 
 ALL_CELLS="simsiam/28x28x1 byol-view1/28x28x1 byol-view2/28x28x1 simsiam/32x32x3 byol-view1/32x32x3 byol-view2/32x32x3"
 ALL_CELLS+=" simsiam/224x224x3 byol-view1/224x224x3 byol-view2/224x224x3"

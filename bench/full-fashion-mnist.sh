@@ -18,17 +18,22 @@
 #   LINEAR_EVERY (0)     linear probe every N evaluations (0: never; it is slow on 60,000 x 256 features)
 #   THREADS (1)     PyTorch intra-op threads (1 interop thread); 1 is faster than 2 on a busy 2-core machine
 #   NICE (10)       niceness of the JVMs
-#   OUT             output folder (default out/full-fashion-mnist): baseline.txt, job.log (every line time-stamped
-#                   with the seconds since the job started), steps/, reports/ (JSON lines), checkpoints/
-#   SKIP_BUILD=1    use the last build
+#   OUT             output folder (default out/full-fashion-mnist; a relative one is taken from the directory the
+#                   script is started in): baseline.txt, job.log (every line time-stamped with the seconds since the
+#                   job started), steps/, reports/ (JSON lines), checkpoints/, lib/
+#   SKIP_BUILD=1    use the last build; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo)
-# Needs: mvn install of the project (done here unless SKIP_BUILD=1). The job's jars are copied to OUT/lib first, so a
-# rebuild during the (long) run does not change the code under it.
+# Builds with the reactor (bench/lib/prologue.sh; package, no install). The checkout's classes and module jars are
+# copied to OUT/lib first, so a rebuild during the (long) run does not change the code under it.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+# before the build, from the directory the script is started in (where a relative DATA is)
+[[ -r "${DATA:-/usr/share/datasets/fashion-mnist}/train-images-idx3-ubyte.gz" ]] || {
+  echo "full-fashion-mnist: no Fashion-MNIST in ${DATA:-/usr/share/datasets/fashion-mnist}" \
+       "(apt-get install dataset-fashion-mnist, or set DATA)" >&2; exit 1; }
+BENCH_NAME=full-fashion-mnist
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 WHAT="${1:-all}"
-DATA="${DATA:-/usr/share/datasets/fashion-mnist}"
+DATA="$(bench_path "${DATA:-/usr/share/datasets/fashion-mnist}")"
 EPOCHS="${EPOCHS:-8}"
 BATCH="${BATCH:-128}"
 BASE_LR="${BASE_LR:-0.5}"
@@ -38,34 +43,13 @@ PUBLISH_EVERY="${PUBLISH_EVERY:-500}"
 LINEAR_EVERY="${LINEAR_EVERY:-0}"
 THREADS="${THREADS:-1}"
 NICE="${NICE:-10}"
-OUT="${OUT:-out/full-fashion-mnist}"
+OUT="$(bench_path "${OUT:-$ROOT/out/full-fashion-mnist}")"
 MAIN="${MAIN:-io.siamstream.job.EmbeddedDemo}"
-CP_FILE="$ROOT/job/target/full-fashion-mnist.classpath"
 
-[[ -r "$DATA/train-images-idx3-ubyte.gz" ]] || {
-  echo "full-fashion-mnist: no Fashion-MNIST in $DATA (apt-get install dataset-fashion-mnist, or set DATA)" >&2; exit 1; }
-
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -o -B install -DskipTests
-fi
-mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE" >/dev/null
-mkdir -p "$OUT/lib"
-rm -rf "$OUT/lib/classes" && cp -r job/target/classes "$OUT/lib/classes"
-CP="$ROOT/$OUT/lib/classes"
-IFS=: read -r -a JARS < "$CP_FILE" || true  # the file has no final newline
-for jar in "${JARS[@]}"; do
-  case "$jar" in
-    */io/siamstream/*) cp "$jar" "$OUT/lib/" && CP="$CP:$ROOT/$OUT/lib/$(basename "$jar")" ;;
-    *) CP="$CP:$jar" ;;
-  esac
-done
-
-# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
-FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
+bench_snapshot "$OUT"
 export OMP_NUM_THREADS="$THREADS"
 java_run() {
-  # shellcheck disable=SC2086
-  nice -n "$NICE" java -Xmx6g $FLAGS -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
+  nice -n "$NICE" "${JAVA[@]}" -Xmx6g -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
     -Dlog4j2.level=WARN -cp "$CP" "$@"
 }
 

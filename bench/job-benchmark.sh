@@ -13,25 +13,15 @@
 #   THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1, JAVA_OPTS (extra
 #   JVM flags, e.g. a JFR recording), MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's
 #   memtables live in it; default: the MiniCluster's own, 128 MB for 4 slots; results then go to
-#   <name>-managed-<size>.md).
+#   <name>-managed-<size>.md), RESULTS (folder for the tables; default bench/results), OFFLINE=0 (let Maven download;
+#   bench/lib/prologue.sh).
 # The machine is shared: every run reports the CPU share other processes used while it ran; compare ratios taken in
 # the same run only.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+BENCH_NAME=job-benchmark
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 WHAT="${1:-all}"
-RESULTS="$ROOT/bench/results"
-CP_FILE="$ROOT/job/target/job-benchmark.classpath"
-mkdir -p "$RESULTS"
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -o -B install -DskipTests -pl job -am
-  mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE"
-fi
-[[ -f "$CP_FILE" ]] || { echo "job-benchmark: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
-
-# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
-FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
 THREAD_FLAG=()
 if [[ -n "${THREADS:-}" ]]; then THREAD_FLAG=(-Dai.djl.pytorch.num_threads="$THREADS"); export OMP_NUM_THREADS="$THREADS"; fi
 
@@ -41,7 +31,7 @@ if [[ -n "${MANAGED_MEMORY:-}" ]]; then MM_ARGS=(--managed-memory "$MANAGED_MEMO
 
 run() {
   # shellcheck disable=SC2086
-  java -Xmx6g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$ROOT/job/target/classes:$(cat "$CP_FILE")" \
+  "${JAVA[@]}" -Xmx6g ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$CP" \
     io.siamstream.bench.JobThroughputBenchmark "${MM_ARGS[@]}" "$@"
 }
 

@@ -14,35 +14,24 @@
 #   INTERVAL       checkpoint interval                                    (default: 10s)
 #   RATE           images/s on the embedding input                         (default: 50)
 #   THREADS        engine intra-op threads (default: 1; the machine is shared)
-#   SKIP_BUILD=1   reuses the last build and classpath
-# The build compiles in this checkout and runs from its target/classes (no install).
+#   WORK           the job's output folder and the raw result   (default: bench/target/publication-latency)
+#   RESULTS        folder for publication-latency.md            (default: bench/results)
+#   SKIP_BUILD=1   reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
+# The build packages in this checkout and runs from its target/ folders (no install).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-RESULTS="$ROOT/bench/results"
-CP_FILE="$ROOT/job/target/publication-latency.classpath"
-WORK="$ROOT/job/target/publication-latency"
+BENCH_NAME=publication-latency
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
+WORK="$(bench_path "${WORK:-$ROOT/bench/target/publication-latency}")"
 THREADS="${THREADS:-1}"
-mkdir -p "$RESULTS" "$WORK"
+mkdir -p "$WORK"
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  # in one reactor run, so that the classpath names this checkout's operators/connectors classes, not installed jars
-  mvn -q -o -B compile dependency:build-classpath -pl job -am -Dmdep.outputFile="$CP_FILE" \
-    || { echo "publication-latency: build failed" >&2; exit 1; }
-fi
-[[ -f "$CP_FILE" ]] || { echo "publication-latency: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
-
-# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
-FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
 export OMP_NUM_THREADS="$THREADS"
-OUT="$WORK/result.txt"
-rm -f "$OUT"
-# shellcheck disable=SC2086
-java -Xmx3g $FLAGS -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads="$THREADS" \
-    -Dlog4j2.level=WARN -cp "$ROOT/job/target/classes:$(cat "$CP_FILE")" \
+ROWS="$WORK/result.txt"
+rm -f "$ROWS"
+"${JAVA[@]}" -Xmx3g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN -cp "$CP" \
     io.siamstream.bench.PublicationLatencyBenchmark --out "$WORK/run" --versions "${VERSIONS:-25}" \
     --minutes "${MINUTES:-10}" --publish-every "${PUBLISH_EVERY:-20}" --batch "${BATCH:-32}" \
-    --checkpoint-interval "${INTERVAL:-10s}" --rate "${RATE:-50}" --markdown "$OUT"
+    --checkpoint-interval "${INTERVAL:-10s}" --rate "${RATE:-50}" --markdown "$ROWS"
 
 {
   echo "# Publication latency: training step -> committed artifact -> first committed embedding"
@@ -57,16 +46,16 @@ java -Xmx3g $FLAGS -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorc
   echo "clock at publication); visible = the watcher (same JVM, polling every 20 ms) first lists models/<version>/;"
   echo "embedded = it first reads a committed embeddings/ part file naming the version."
   echo
-  grep '^HEADER ' "$OUT" | sed 's/^HEADER //'
+  grep '^HEADER ' "$ROWS" | sed 's/^HEADER //'
   echo
   echo "| latency (s) | versions | p50 | p95 | min | max |"
   echo "|---|---|---|---|---|---|"
-  grep '^SUMMARY ' "$OUT" | sed 's/^SUMMARY //'
+  grep '^SUMMARY ' "$ROWS" | sed 's/^SUMMARY //'
   echo
   echo "Every version (t = the step's time since the job was submitted; empty: no embedding was made with it):"
   echo
   echo "| version | t (s) | step -> visible (s) | visible -> embedding (s) | step -> embedding (s) |"
   echo "|---|---|---|---|---|"
-  grep '^VERSION ' "$OUT" | sed 's/^VERSION //'
+  grep '^VERSION ' "$ROWS" | sed 's/^VERSION //'
 } >"$RESULTS/publication-latency.md"
 cat "$RESULTS/publication-latency.md"

@@ -22,15 +22,17 @@
 #                              JVMs) or glibc. With glibc's malloc, native memory grew by 0.1-0.45 GiB at every
 #                              in-JVM restart (new task threads, arenas); with jemalloc it stayed flat
 #                              (bench/results/soak-alloc-*.md)
-#   NAME (soak)                results: bench/results/$NAME.md and $NAME.csv; job output under out/$NAME
-#   SKIP_BUILD=1               use the last build; JAVA_OPTS: extra JVM flags
-# Builds with the reactor (package, never install: the siamstream jars come from this checkout's target/ folders) and
-# copies them to out/$NAME/lib, so a rebuild during the run does not change the code under it.
+#   NAME (soak)                results: $RESULTS/$NAME.md and $NAME.csv (RESULTS default: bench/results)
+#   OUT (out/$NAME)            the job's output; relative to the directory the script is started in, or absolute
+#   SKIP_BUILD=1               use the last build; OFFLINE=0 lets Maven download; JAVA_OPTS: extra JVM flags
+# Builds with the reactor (bench/lib/prologue.sh: package, never install: the siamstream jars come from this
+# checkout's target/ folders) and copies them to $OUT/lib, so a rebuild during the run does not change the code under
+# it.
 # Short harness check: STEPS=400 FAIL_EVERY=150 CHECKPOINT_INTERVAL=5s SAMPLE_EVERY=10s REPORT_EVERY=100 \
 #   NAME=soak-short bash bench/soak.sh
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+BENCH_NAME=soak
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 STEPS="${STEPS:-10000}"
 FAIL_EVERY="${FAIL_EVERY:-2000}"
 CHECKPOINT_INTERVAL="${CHECKPOINT_INTERVAL:-10s}"
@@ -42,32 +44,9 @@ LINEAR_EVERY="${LINEAR_EVERY:-0}"
 NICE="${NICE:-10}"
 MAX_MINUTES="${MAX_MINUTES:-300}"
 NAME="${NAME:-soak}"
-OUT="out/$NAME"
-RESULTS="$ROOT/bench/results"
-CP_FILE="$ROOT/job/target/soak.classpath"
-DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath
+OUT="$(bench_path "${OUT:-$ROOT/out/$NAME}")"
+bench_snapshot "$OUT"
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  # package (not install) in the reactor: the classpath names this checkout's module jars, not ~/.m2's snapshots
-  nice mvn -B -ntp -q -o -pl job -am package -DskipTests "$DEP_PLUGIN" -Dmdep.outputFile=target/soak.classpath \
-    || { echo "soak: offline build failed; if only the dependency plugin is missing from ~/.m2, run once without -o:" >&2
-         echo "  mvn -B -ntp -q $DEP_PLUGIN -pl job -Dmdep.outputFile=/tmp/soak-probe.classpath" >&2; exit 1; }
-fi
-[[ -f "$CP_FILE" ]] || { echo "soak: no classpath file $CP_FILE (run once without SKIP_BUILD)" >&2; exit 1; }
-
-mkdir -p "$OUT/lib" "$RESULTS"
-rm -rf "$OUT/lib/classes" && cp -r job/target/classes "$OUT/lib/classes"
-CP="$ROOT/$OUT/lib/classes"
-IFS=: read -r -a JARS < "$CP_FILE" || true  # the file has no final newline
-for jar in "${JARS[@]}"; do
-  case "$jar" in
-    "$ROOT"/*/target/*.jar|*/io/siamstream/*) cp "$jar" "$OUT/lib/" && CP="$CP:$ROOT/$OUT/lib/$(basename "$jar")" ;;
-    *) CP="$CP:$jar" ;;
-  esac
-done
-
-# the add-opens flags Flink needs on Java 17, as the build passes them (pom.xml siamstream.jvm.flags)
-FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' pom.xml)"
 THREAD_FLAG=()
 if [[ -n "${THREADS:-}" ]]; then THREAD_FLAG=(-Dai.djl.pytorch.num_threads="$THREADS"); export OMP_NUM_THREADS="$THREADS"; fi
 
@@ -87,9 +66,9 @@ case "$ALLOCATOR" in
   *) echo "soak: ALLOCATOR=$ALLOCATOR is not allowed; allowed: jemalloc, glibc" >&2; exit 1 ;;
 esac
 export ALLOCATOR
-COMMAND="$(env | grep -E '^(STEPS|FAIL_EVERY|CHECKPOINT_INTERVAL|SAMPLE_EVERY|REPORT_EVERY|BATCH|PUBLISH_EVERY|LINEAR_EVERY|THREADS|NICE|MAX_MINUTES|NAME|ALLOCATOR)=' \
+COMMAND="$(env | grep -E '^(STEPS|FAIL_EVERY|CHECKPOINT_INTERVAL|SAMPLE_EVERY|REPORT_EVERY|BATCH|PUBLISH_EVERY|LINEAR_EVERY|THREADS|NICE|MAX_MINUTES|NAME|OUT|ALLOCATOR)=' \
   | sort | tr '\n' ' ')bash bench/soak.sh${*:+ $*}"
 echo "# $(date -u +%FT%TZ) soak: $COMMAND" >&2
 # shellcheck disable=SC2086
-"${PRELOAD[@]}" nice -n "$NICE" java -Xmx4g $FLAGS ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -Dlog4j2.level=WARN -cp "$CP" \
+"${PRELOAD[@]}" nice -n "$NICE" "${JAVA[@]}" -Xmx4g ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -Dlog4j2.level=WARN -cp "$CP" \
   io.siamstream.bench.StreamingSoak "${ARGS[@]}" --command "$COMMAND"

@@ -11,7 +11,8 @@
 #   THREADS  intra-op threads for both sides (default: nproc); sets OMP_NUM_THREADS, -Dai.djl.pytorch.num_threads
 #            and torch.set_num_threads
 #   PYTHON   the PyTorch peer's interpreter (default: /usr/bin/python3, Debian's python3-torch with OpenBLAS)
-#   SKIP_BUILD=1 reuses the last build and classpath
+#   RESULTS  folder for step-benchmark.md (default: bench/results)
+#   SKIP_BUILD=1 reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   QUIET_WAIT  seconds to wait, before each run, for the machine to be >= 90% idle (default 120; 0 = don't wait).
 #               Other processes distort the timings badly (OpenMP threads of both sides wait on descheduled
 #               peers), so the CPU time other processes used during each run is measured and reported.
@@ -19,31 +20,14 @@
 #
 # Fails (exit 1) when a run fails or when the two sides' trainable parameter counts differ.
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+BENCH_NAME=step-benchmark
+source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 
 MODELS="${MODELS:-convnet resnet18-half resnet18}"
 BATCHES="${BATCHES:-64 128}"
 WARMUP="${WARMUP:-3}"
 THREADS="${THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-RESULTS="$ROOT/bench/results"
-CP_FILE="$ROOT/job/target/step-benchmark.classpath"
-mkdir -p "$RESULTS"
-
-die() { echo "step-benchmark: $*" >&2; exit 1; }
-
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  # Only the job module and what it depends on (operators, connectors): the tests module is not needed here.
-  echo "step-benchmark: building (mvn -q -o -B install -DskipTests -pl job -am)" >&2
-  mvn -q -o -B install -DskipTests -pl job -am \
-    || die "build failed; if a dependency is missing from the local repository, resolve it once online: mvn -B dependency:resolve -pl job -am"
-  mvn -q -o -B dependency:build-classpath -pl job -Dmdep.outputFile="$CP_FILE" \
-    || die "could not compute the job module's classpath"
-fi
-[[ -f "$CP_FILE" ]] || die "no classpath file $CP_FILE (run once without SKIP_BUILD)"
-CLASSPATH_JAVA="$ROOT/job/target/classes:$(cat "$CP_FILE")"
 
 "$PYTHON" -c 'import torch' 2>/dev/null \
   || die "$PYTHON has no torch: apt-get install -y python3-torch libopenblas0-openmp"
@@ -106,9 +90,8 @@ for model in $MODELS; do
   for batch in $BATCHES; do
     echo "step-benchmark: $model batch $batch: $WARMUP warm-up + $steps timed steps, $THREADS thread(s)" >&2
 
-    djl_out="$(measured java -Xmx2g -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-        -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN \
-        -cp "$CLASSPATH_JAVA" io.siamstream.bench.StepBenchmark "$model" "$batch" "$WARMUP" "$steps")" \
+    djl_out="$(measured "${JAVA[@]}" -Xmx2g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN \
+        -cp "$CP" io.siamstream.bench.StepBenchmark "$model" "$batch" "$WARMUP" "$steps")" \
       || die "the DJL run failed for $model batch $batch"
     djl_load="$(cat "$LOAD_FILE")"
     djl_json="$(grep '^{"side": "djl"' <<<"$djl_out" | tail -1)"
@@ -146,7 +129,7 @@ done
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $THREADS thread(s) each side, warm-up $WARMUP, median of STEPS timed steps"
   echo "(convnet ${STEPS:-20}, ResNets ${STEPS:-10}); batch = view pairs, each step forwards 2 x batch images."
-  echo "DJL: $(grep -m1 -o 'pytorch-native-cpu/[^/]*' "$CP_FILE" | sed 's#.*/#libtorch #' || true) via DJL 0.35.1;" \
+  echo "DJL: $(grep -m1 -o 'pytorch-native-cpu/[^/]*' "$BENCH_CP_FILE" | sed 's#.*/#libtorch #' || true) via DJL 0.35.1;" \
        "PyTorch: $("$PYTHON" -c 'import torch; print(torch.__version__)') ($PYTHON)."
   echo
   cat "$TABLE"

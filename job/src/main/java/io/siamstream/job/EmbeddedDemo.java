@@ -22,7 +22,8 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
  * The embedded default: the streaming job on a local MiniCluster, on the bundled Fashion-MNIST sample (or the
  * dataset given by {@code --siamstream.source.format} and {@code --siamstream.data}), on the CPU,
  * with RocksDB state and checkpoints every 10 s. Prints a progress line and leaves steps/, reports/ and
- * dead-letters/ (JSON lines) in the output folder. Flags: {@code --siamstream.<option> value}
+ * dead-letters/ (JSON lines) in the output folder and, unless model export is off, the committed model versions
+ * (models/ by default) and their announcements (model-updates/). Flags: {@code --siamstream.<option> value}
  * (see {@link SiamstreamOptions}); the defaults here are 5 epochs, batch 128, an evaluation every 25 steps.
  *
  * <p>The MiniCluster is started here rather than by a local environment, so that it outlives the job: its web UI

@@ -34,9 +34,11 @@ import org.apache.flink.util.function.SerializableSupplier;
 
 /**
  * The siamstream streaming job: images are replayed (or read), two views are made by parallel augmentation
- * operators and paired, a keyed training operator learns SimSiam on them with its state in checkpoints, model
- * updates leave on a side output for evaluation on a frozen encoder, and step metrics, evaluation reports and dead
- * letters go to the sinks. {@link #build} takes the image stream and the sinks, so tests can swap both.
+ * operators and paired, a keyed training operator learns on them (SimSiam, BYOL, SimCLR or MoCo v2) with its state
+ * in checkpoints, model updates leave on a side output for evaluation on a frozen encoder and, where model export is
+ * on, for the model artifact sink, whose committed versions an optional embedding operator follows to embed a second
+ * image stream; step metrics, evaluation reports, embeddings and dead letters go to the sinks. {@link #build} takes
+ * the image streams and the sinks, so tests can swap them.
  */
 public final class SiamstreamJob {
 

@@ -5,12 +5,15 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layering the design promises, enforced on the compiled classes of every module: the learning core runs without
- * Flink, and the connectors do not reach into the job.
+ * The layering the design promises, enforced on the compiled classes of the modules on this classpath (operators,
+ * connectors, job): the learning core runs without Flink, and the connectors do not reach into the job. The
+ * benchmarks ({@code io.siamstream.bench}) are a module of their own that depends on the job, so nothing here can
+ * depend on them; what is checked for them is that none is left in the job module, whose classes make the user jar.
  */
 class LayeringTest {
 
@@ -41,7 +44,7 @@ class LayeringTest {
     void theLearningCoreDoesNotReachIntoOperatorsConnectorsOrTheJob() {
         noClasses().that().resideInAnyPackage(CORE)
                 .should().dependOnClassesThat().resideInAnyPackage("io.siamstream.flink..", "io.siamstream.connectors..",
-                        "io.siamstream.job..", "io.siamstream.bench..")
+                        "io.siamstream.job..", "io.siamstream.report..")
                 .check(classes);
     }
 
@@ -57,7 +60,16 @@ class LayeringTest {
     @Test
     void connectorsDoNotDependOnTheJob() {
         noClasses().that().resideInAPackage("io.siamstream.connectors..")
-                .should().dependOnClassesThat().resideInAnyPackage("io.siamstream.job..", "io.siamstream.bench..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.siamstream.job..", "io.siamstream.report..")
                 .check(classes);
+    }
+
+    @Test
+    void theJobModuleShipsNoBenchmark() throws Exception {
+        Path jobClasses = Path.of(SiamstreamJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        JavaClasses own = new ClassFileImporter().importPath(jobClasses);
+        noClasses().should().resideInAPackage("io.siamstream.bench..")
+                .because("the job module's classes are the deployable user jar; benchmarks live in the bench module")
+                .check(own);
     }
 }

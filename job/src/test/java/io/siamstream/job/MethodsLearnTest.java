@@ -2,7 +2,6 @@ package io.siamstream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.siamstream.bench.MethodComparison;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,9 +23,9 @@ class MethodsLearnTest {
     @ParameterizedTest
     @ValueSource(strings = {"byol", "simclr", "moco"})
     void beatsARandomEncoder(String method, @TempDir Path out) throws Exception {
-        MethodComparison.Recipe recipe = MethodComparison.RECIPES.stream()
+        MethodRecipes.Recipe recipe = MethodRecipes.RECIPES.stream()
                 .filter(r -> r.method().equals(method)).findFirst().orElseThrow();
-        LearnerDemo.Settings settings = MethodComparison.settings(recipe, STEPS, BATCH, "bundled", out)
+        LearnerDemo.Settings settings = MethodRecipes.settings(recipe, STEPS, BATCH, "bundled", out)
                 .withDevice("cpu");
         LearnerDemo.Outcome outcome = LearnerDemo.run(settings, false);
         System.out.printf(java.util.Locale.ROOT, "%s: loss %.4f, projection std %.4f output std %.4f (healthy %.4f), kNN %.3f "
