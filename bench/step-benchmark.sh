@@ -168,7 +168,7 @@ done
 {
   echo "# SimSiam step: DJL learner vs plain PyTorch, alternating rounds"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $THREADS thread(s) each side; per cell $ROUNDS rounds of"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, $THREADS thread(s) each side; per cell $ROUNDS rounds of"
   echo "DJL then PyTorch, each a fresh process: warm-up $WARMUP, then STEPS timed steps (convnet ${STEPS:-30}, ResNets"
   echo "${STEPS:-10}); batch = view pairs, each step forwards 2 x batch images. ms/step: median over rounds of each"
   echo "round's median step; CPU ms/step: the process's CPU time (all threads) over the timed steps / steps."
