@@ -12,7 +12,8 @@ mirrors train/Learner.step with method/SimSiam and train/SgdMomentum:
     gradients are zeroed in place after the update (DJL's zeroGrad), not set to None.
 
 Prints the trainable parameter count, then one JSON line:
-  {"side": "pytorch", "model": ..., "batch": ..., "median_ms": ..., "pairs_per_s": ..., "params": ..., ...}
+  {"side": "pytorch", "model": ..., "batch": ..., "median_ms": ..., "pairs_per_s": ..., "cpu_ms": ..., "params": ...}
+cpu_ms is the process CPU time (all threads) per timed step.
 
 Usage: pytorch_step.py MODEL BATCH [WARMUP [STEPS [THREADS]]]
   MODEL: convnet | resnet18-half | resnet18
@@ -161,18 +162,22 @@ def main(argv):
 
     times = []
     loss = float("nan")
+    cpu0 = 0.0
     for i in range(warmup + steps):
         x1, x2 = pool[i % len(pool)]
+        if i == warmup:
+            cpu0 = time.process_time()
         t0 = time.perf_counter()
         loss = step(x1, x2)
         dt = (time.perf_counter() - t0) * 1000
         if i >= warmup:
             times.append(dt)
+    cpu_ms = (time.process_time() - cpu0) * 1000 / steps  # process CPU time (all threads) per timed step
     median = statistics.median(times)
     print(json.dumps({
         "side": "pytorch", "model": model_name, "batch": batch, "warmup": warmup, "steps": steps,
         "median_ms": round(median, 3), "min_ms": round(min(times), 3), "max_ms": round(max(times), 3),
-        "pairs_per_s": round(batch * 1000 / median, 2), "params": n_params,
+        "pairs_per_s": round(batch * 1000 / median, 2), "cpu_ms": round(cpu_ms, 3), "params": n_params,
         "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
         "torch": torch.__version__, "last_loss": round(loss, 6)}), flush=True)
 

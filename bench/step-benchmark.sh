@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Times the SimSiam training step of siamstream's DJL learner (io.siamstream.bench.StepBenchmark) against a plain
-# PyTorch script with the identical architecture, batch and optimizer (bench/pytorch_step.py), one after the other,
-# with the same number of threads, and prints a markdown table (also written to bench/results/step-benchmark.md).
+# PyTorch script with the identical architecture, batch and optimizer (bench/pytorch_step.py), in alternating rounds
+# (DJL, PyTorch, DJL, ...), with the same number of threads, and prints a markdown table (also written to
+# bench/results/step-benchmark-rounds.md). Each side reports its median wall time per step and its process CPU time
+# per step; the ratios are per round, and the table gives their median and range over the rounds.
 #
 # Options (environment):
 #   MODELS   models to run             (default: "convnet resnet18-half resnet18")
 #   BATCHES  batch sizes (view pairs)  (default: "64 128")
-#   STEPS    timed steps per run       (default: 20 for convnet, 10 for the ResNets)
+#   STEPS    timed steps per round and side (default: 30 for convnet, 10 for the ResNets)
+#   ROUNDS   alternating rounds per cell (default: 3)
 #   WARMUP   untimed warm-up steps     (default: 3)
 #   THREADS  intra-op threads for both sides (default: nproc); sets OMP_NUM_THREADS, -Dai.djl.pytorch.num_threads
 #            and torch.set_num_threads
 #   PYTHON   the PyTorch peer's interpreter (default: /usr/bin/python3, Debian's python3-torch with OpenBLAS)
-#   RESULTS  folder for step-benchmark.md (default: bench/results)
+#   RESULTS  folder for step-benchmark-rounds.md (default: bench/results)
 #   SKIP_BUILD=1 reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   QUIET_WAIT  seconds to wait, before each run, for the machine to be >= 90% idle (default 120; 0 = don't wait).
 #               Other processes distort the timings badly (OpenMP threads of both sides wait on descheduled
@@ -28,6 +31,7 @@ BATCHES="${BATCHES:-64 128}"
 WARMUP="${WARMUP:-3}"
 THREADS="${THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+ROUNDS="${ROUNDS:-3}"
 
 "$PYTHON" -c 'import torch' 2>/dev/null \
   || die "$PYTHON has no torch: apt-get install -y python3-torch libopenblas0-openmp"
@@ -78,37 +82,51 @@ json_field() { "$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.
 
 TABLE="$(mktemp)"
 LOADS="$(mktemp)"
-trap 'rm -f "$TABLE" "$LOADS" "$LOAD_FILE"' EXIT
+ROUNDLOG="$(mktemp)"
+trap 'rm -f "$TABLE" "$LOADS" "$LOAD_FILE" "$ROUNDLOG"' EXIT
 {
-  echo "| model | batch | DJL ms/step | PyTorch ms/step | DJL pairs/s | PyTorch pairs/s | ratio (DJL/PyTorch) | param counts equal? |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| model | batch | DJL ms/step | PyTorch ms/step | wall ratio (DJL/PyTorch), median (min - max) | DJL CPU ms/step | PyTorch CPU ms/step | CPU ratio, median (min - max) | param counts equal? |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } >"$TABLE"
+
+# summary ROUND_JSON_LINES...: medians over rounds and per-round ratios (wall and CPU), as one table row's cells
+read -r -d '' SUMMARY <<'PY' || true
+import json, statistics as st, sys
+rounds = [json.loads(l) for l in sys.argv[1:]]
+d = [r for r in rounds if r["side"] == "djl"]; p = [r for r in rounds if r["side"] == "pytorch"]
+wall = [a["median_ms"] / b["median_ms"] for a, b in zip(d, p)]
+cpu = [a["cpu_ms"] / b["cpu_ms"] for a, b in zip(d, p)]
+med = lambda xs, k: st.median(x[k] for x in xs)
+print(f"{med(d, 'median_ms'):.1f} | {med(p, 'median_ms'):.1f} | **{st.median(wall):.3f}** ({min(wall):.3f} - {max(wall):.3f})"
+      f" | {med(d, 'cpu_ms'):.1f} | {med(p, 'cpu_ms'):.1f} | **{st.median(cpu):.3f}** ({min(cpu):.3f} - {max(cpu):.3f})")
+PY
 
 mismatch=0
 for model in $MODELS; do
-  if [[ -n "${STEPS:-}" ]]; then steps="$STEPS"; elif [[ "$model" == convnet ]]; then steps=20; else steps=10; fi
+  if [[ -n "${STEPS:-}" ]]; then steps="$STEPS"; elif [[ "$model" == convnet ]]; then steps=30; else steps=10; fi
   for batch in $BATCHES; do
-    echo "step-benchmark: $model batch $batch: $WARMUP warm-up + $steps timed steps, $THREADS thread(s)" >&2
+    echo "step-benchmark: $model batch $batch: $ROUNDS rounds of $WARMUP warm-up + $steps timed steps each side, $THREADS thread(s)" >&2
+    jsons=(); djl_loads=(); pt_loads=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+      djl_out="$(measured "${JAVA[@]}" -Xmx2g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN \
+          -cp "$CP" io.siamstream.bench.StepBenchmark "$model" "$batch" "$WARMUP" "$steps")" \
+        || die "the DJL run failed for $model batch $batch"
+      djl_loads+=("$(cat "$LOAD_FILE")")
+      djl_json="$(grep '^{"side": "djl"' <<<"$djl_out" | tail -1)"
+      [[ -n "$djl_json" ]] || die "no result line from the DJL run: $djl_out"
+      echo "round $round: $djl_json" >&2
 
-    djl_out="$(measured "${JAVA[@]}" -Xmx2g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN \
-        -cp "$CP" io.siamstream.bench.StepBenchmark "$model" "$batch" "$WARMUP" "$steps")" \
-      || die "the DJL run failed for $model batch $batch"
-    djl_load="$(cat "$LOAD_FILE")"
-    djl_json="$(grep '^{"side": "djl"' <<<"$djl_out" | tail -1)"
-    [[ -n "$djl_json" ]] || die "no result line from the DJL run: $djl_out"
-    echo "$djl_json" >&2
+      pt_out="$(measured "$PYTHON" "$ROOT/bench/pytorch_step.py" "$model" "$batch" "$WARMUP" "$steps" "$THREADS")" \
+        || die "the PyTorch run failed for $model batch $batch"
+      pt_loads+=("$(cat "$LOAD_FILE")")
+      pt_json="$(grep '^{"side": "pytorch"' <<<"$pt_out" | tail -1)"
+      [[ -n "$pt_json" ]] || die "no result line from the PyTorch run: $pt_out"
+      echo "round $round: $pt_json" >&2
+      jsons+=("$djl_json" "$pt_json")
+      printf '%s\n%s\n' "$djl_json" "$pt_json" >>"$ROUNDLOG"
+    done
 
-    pt_out="$(measured "$PYTHON" "$ROOT/bench/pytorch_step.py" "$model" "$batch" "$WARMUP" "$steps" "$THREADS")" \
-      || die "the PyTorch run failed for $model batch $batch"
-    pt_load="$(cat "$LOAD_FILE")"
-    pt_json="$(grep '^{"side": "pytorch"' <<<"$pt_out" | tail -1)"
-    [[ -n "$pt_json" ]] || die "no result line from the PyTorch run: $pt_out"
-    echo "$pt_json" >&2
-
-    djl_ms="$(json_field "$djl_json" median_ms)"; pt_ms="$(json_field "$pt_json" median_ms)"
-    djl_ps="$(json_field "$djl_json" pairs_per_s)"; pt_ps="$(json_field "$pt_json" pairs_per_s)"
     djl_params="$(json_field "$djl_json" params)"; pt_params="$(json_field "$pt_json" params)"
-    ratio="$("$PYTHON" -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' "$djl_ms" "$pt_ms")"
     if [[ "$djl_params" == "$pt_params" ]]; then
       equal="yes ($djl_params)"
     else
@@ -116,33 +134,39 @@ for model in $MODELS; do
       mismatch=1
       echo "step-benchmark: PARAMETER COUNTS DIFFER for $model: DJL $djl_params, PyTorch $pt_params" >&2
     fi
-    printf '| %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s |\n' \
-      "$model" "$batch" "$djl_ms" "$pt_ms" "$djl_ps" "$pt_ps" "$ratio" "$equal" >>"$TABLE"
-    printf '| %s | %s | %s | %s | %.1f / %.1f | %.1f / %.1f |\n' "$model" "$batch" "$djl_load" "$pt_load" \
-      "$(json_field "$djl_json" min_ms)" "$(json_field "$djl_json" max_ms)" \
-      "$(json_field "$pt_json" min_ms)" "$(json_field "$pt_json" max_ms)" >>"$LOADS"
+    printf '| %s | %s | %s | %s |\n' "$model" "$batch" "$("$PYTHON" -c "$SUMMARY" "${jsons[@]}")" "$equal" >>"$TABLE"
+    printf '| %s | %s | %s | %s |\n' "$model" "$batch" "${djl_loads[*]}" "${pt_loads[*]}" >>"$LOADS"
   done
 done
 
 {
-  echo "# SimSiam step: DJL learner vs plain PyTorch"
+  echo "# SimSiam step: DJL learner vs plain PyTorch, alternating rounds"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $THREADS thread(s) each side, warm-up $WARMUP, median of STEPS timed steps"
-  echo "(convnet ${STEPS:-20}, ResNets ${STEPS:-10}); batch = view pairs, each step forwards 2 x batch images."
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, $THREADS thread(s) each side; per cell $ROUNDS rounds of"
+  echo "DJL then PyTorch, each a fresh process: warm-up $WARMUP, then STEPS timed steps (convnet ${STEPS:-30}, ResNets"
+  echo "${STEPS:-10}); batch = view pairs, each step forwards 2 x batch images. ms/step: median over rounds of each"
+  echo "round's median step; CPU ms/step: the process's CPU time (all threads) over the timed steps / steps."
   echo "DJL: $(grep -m1 -o 'pytorch-native-cpu/[^/]*' "$BENCH_CP_FILE" | sed 's#.*/#libtorch #' || true) via DJL 0.35.1;" \
        "PyTorch: $("$PYTHON" -c 'import torch; print(torch.__version__)') ($PYTHON)."
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   cat "$TABLE"
   echo
-  echo "CPU used by other processes during each run (share of the whole machine; above a few % the timings are"
-  echo "distorted), and the fastest / slowest timed step in ms:"
+  echo "CPU used by other processes during each round (share of the whole machine, round 1 first; above a few %"
+  echo "the wall times are distorted, the CPU times much less):"
   echo
-  echo "| model | batch | other load, DJL run | other load, PyTorch run | DJL min / max | PyTorch min / max |"
-  echo "|---|---|---|---|---|---|"
+  echo "| model | batch | other load, DJL rounds | other load, PyTorch rounds |"
+  echo "|---|---|---|---|"
   cat "$LOADS"
-} >"$RESULTS/step-benchmark.md"
-cat "$RESULTS/step-benchmark.md"
-echo "step-benchmark: table written to $RESULTS/step-benchmark.md" >&2
+  echo
+  echo "Every round's result line:"
+  echo
+  echo '```'
+  cat "$ROUNDLOG"
+  echo '```'
+} >"$RESULTS/step-benchmark-rounds.md"
+cat "$RESULTS/step-benchmark-rounds.md"
+echo "step-benchmark: table written to $RESULTS/step-benchmark-rounds.md" >&2
 
 if [[ "$mismatch" != 0 ]]; then
   die "trainable parameter counts differ between DJL and PyTorch: the models are not the same"

@@ -19,7 +19,9 @@ import java.util.SplittableRandom;
 /**
  * Times {@link Learner#step} (one full SimSiam step: both views forward, symmetric loss with stop-gradient, backward,
  * SGD momentum update) on random normal views, for comparison with bench/pytorch_step.py, which builds the same model
- * in plain PyTorch. Prints the trainable parameter count, then one JSON line with the median time per step.
+ * in plain PyTorch. Prints the trainable parameter count, then one JSON line with the median time per step and the
+ * process CPU time per timed step (all threads: on a shared machine the CPU time moves much less than the wall time,
+ * because time spent descheduled is not counted).
  *
  * <p>Usage: {@code StepBenchmark MODEL BATCH [WARMUP [STEPS]]} with MODEL one of convnet, resnet18-half, resnet18.
  * Run with {@code -Dai.djl.offline=true -DOPT_OUT_TRACKING=true}; the engine's thread count follows
@@ -77,8 +79,14 @@ public final class StepBenchmark {
             System.out.println("djl trainable parameters: " + params);
             double[] times = new double[steps];
             StepResult last = null;
+            var os = (com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long cpu0 = 0;
             for (int i = 0; i < warmup + steps; i++) {
                 ViewBatch views = pool.get(i % pool.size());
+                if (i == warmup) {
+                    cpu0 = os.getProcessCpuTime();
+                }
                 long t0 = System.nanoTime();
                 last = learner.step(views);
                 double ms = (System.nanoTime() - t0) / 1e6;
@@ -86,6 +94,7 @@ public final class StepBenchmark {
                     times[i - warmup] = ms;
                 }
             }
+            double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6 / steps;
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = steps % 2 == 1
@@ -94,8 +103,9 @@ public final class StepBenchmark {
             System.out.println(String.format(Locale.ROOT,
                     "{\"side\": \"djl\", \"model\": \"%s\", \"batch\": %d, \"warmup\": %d, \"steps\": %d, "
                             + "\"median_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"pairs_per_s\": %.2f, "
-                            + "\"params\": %d, \"threads\": %d, \"interop_threads\": %d, \"last_loss\": %.6f}",
-                    name, batch, warmup, steps, median, sorted[0], sorted[steps - 1], batch * 1000.0 / median,
+                            + "\"cpu_ms\": %.3f, \"params\": %d, \"threads\": %d, \"interop_threads\": %d, "
+                            + "\"last_loss\": %.6f}",
+                    name, batch, warmup, steps, median, sorted[0], sorted[steps - 1], batch * 1000.0 / median, cpuMs,
                     params, JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
                     last == null ? Double.NaN : last.loss()));
         }

@@ -5,14 +5,17 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
 
 /** The few layer constructors the encoders and heads are made of, with PyTorch's defaults. */
 public final class Layers {
 
-    /** DJL's BatchNorm momentum is PyTorch's inverted: 0.9 here is PyTorch's momentum=0.1. */
-    private static final float BN_MOMENTUM = 0.9f;
-    private static final float BN_EPSILON = 1e-5f;
+    /**
+     * PyTorch's momentum=0.1, written as DJL's BatchNorm computed it from its inverted momentum 0.9f (1f - 0.9f in
+     * float, then widened), so running statistics stay bit for bit what they were with DJL's block.
+     */
+    private static final double BN_MOMENTUM = 1f - 0.9f;
+    /** 1e-5 as DJL's BatchNorm passed it: a float widened to double. */
+    private static final double BN_EPSILON = 1e-5f;
 
     private Layers() {}
 
@@ -26,14 +29,9 @@ public final class Layers {
                 .build();
     }
 
-    /** Batch normalisation over axis 1 (channels of NCHW, features of NC). */
+    /** Batch normalisation over axis 1 (channels of NCHW, features of NC), libtorch's op without views. */
     public static Block batchNorm(boolean affine) {
-        return BatchNorm.builder()
-                .optMomentum(BN_MOMENTUM)
-                .optEpsilon(BN_EPSILON)
-                .optCenter(affine)
-                .optScale(affine)
-                .build();
+        return new NativeBatchNorm(BN_MOMENTUM, BN_EPSILON, affine);
     }
 
     public static Block linear(int units, boolean bias) {

@@ -74,7 +74,9 @@ public final class ResidualBlock extends AbstractBlock {
         NDArray identity = shortcut == null
                 ? x
                 : shortcut.forward(parameterStore, inputs, training, params).singletonOrThrow();
-        return new NDList(Activation.relu(branch.addi(identity)));
+        // Out of place, as torchvision's block: an in-place add on a view makes autograd rebuild the view's base
+        // (CopySlices, AsStrided) in backward, copies that the plain add does not need.
+        return new NDList(Activation.relu(branch.add(identity)));
     }
 
     @Override

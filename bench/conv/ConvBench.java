@@ -1,0 +1,59 @@
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.*;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import java.util.*;
+
+/**
+ * The convolutions of one training step alone, through DJL's libtorch: forward and backward (ones as the output
+ * gradient) of each shape, median calling-thread CPU ms over ITERS, weighted by how often the shape occurs in a step.
+ * Compare with conv_bench.py (the same shapes in the Python peer's PyTorch). Run with one intra-op thread, so the
+ * calling thread does all the work and its CPU time is the op's cost:
+ * {@code OMP_NUM_THREADS=1 java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -cp CLASSPATH
+ * bench/conv/ConvBench.java ITERS N,CIN,COUT,H,K,STRIDE,PAD,COUNT,INPUT_GRAD ...}
+ */
+public class ConvBench {
+    static final java.lang.management.ThreadMXBean TM = java.lang.management.ManagementFactory.getThreadMXBean();
+    public static void main(String[] a) {
+        // args: iters, then groups of n,cin,cout,h,k,stride,pad,count,inputGrad
+        int iters = Integer.parseInt(a[0]);
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        try (NDManager m = NDManager.newBaseManager()) {
+            double fwdTotal = 0, bwdTotal = 0;
+            long cpu0 = os.getProcessCpuTime();
+            for (int g = 1; g < a.length; g++) {
+                String[] f = a[g].split(",");
+                int n = Integer.parseInt(f[0]), cin = Integer.parseInt(f[1]), cout = Integer.parseInt(f[2]), h = Integer.parseInt(f[3]),
+                    k = Integer.parseInt(f[4]), s = Integer.parseInt(f[5]), p = Integer.parseInt(f[6]), count = Integer.parseInt(f[7]);
+                boolean ig = f[8].equals("1");
+                NDArray x = m.randomNormal(new Shape(n, cin, h, h));
+                NDArray w = m.randomNormal(new Shape(cout, cin, k, k)).mul(0.05f);
+                w.setRequiresGradient(true);
+                if (ig) x.setRequiresGradient(true);
+                double[] fw = new double[iters], bw = new double[iters];
+                for (int i = 0; i < iters + 2; i++) {
+                    try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        long t0 = TM.getCurrentThreadCpuTime();
+                        NDArray y = Conv2d.conv2d(x, w, null, new Shape(s, s), new Shape(p, p)).singletonOrThrow();
+                        long t1 = TM.getCurrentThreadCpuTime();
+                        gc.backward(y);
+                        long t2 = TM.getCurrentThreadCpuTime();
+                        if (i >= 2) { fw[i - 2] = (t1 - t0) / 1e6; bw[i - 2] = (t2 - t1) / 1e6; }
+                    }
+                    JniUtils.setGradMode(false);
+                    JniUtils.zeroGrad((PtNDArray) w);
+                    if (ig) JniUtils.zeroGrad((PtNDArray) x);
+                }
+                Arrays.sort(fw); Arrays.sort(bw);
+                double f1 = fw[iters / 2], b1 = bw[iters / 2];
+                fwdTotal += f1 * count; bwdTotal += b1 * count;
+                System.out.printf(Locale.ROOT, "{\"side\": \"djl\", \"shape\": \"%s\", \"fwd_ms\": %.3f, \"bwd_ms\": %.3f}%n", a[g], f1, b1);
+            }
+            System.out.printf(Locale.ROOT, "{\"side\": \"djl\", \"total_fwd_ms\": %.2f, \"total_bwd_ms\": %.2f, \"cpu_s\": %.2f}%n",
+                fwdTotal, bwdTotal, (os.getProcessCpuTime() - cpu0) / 1e9);
+        }
+    }
+}
