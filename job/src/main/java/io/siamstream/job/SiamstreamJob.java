@@ -261,7 +261,10 @@ public final class SiamstreamJob {
         }
         build(settings, kafka.source() ? kafka.images(env, settings) : replaySource(env, settings), sinks,
                 standardEvaluator(settings), embed == null ? null : embed.images(env, settings, kafka), embed);
-        ReportRefresher report = kafka.sink() || !conf.get(SiamstreamOptions.REPORT) ? null
+        // only where main runs its own local cluster: a submitted job (REST, application mode) cannot wait for its
+        // result from main, and its output folder is not local to the client anyway
+        boolean local = env instanceof org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+        ReportRefresher report = kafka.sink() || !conf.get(SiamstreamOptions.REPORT) || !local ? null
                 : ReportRefresher.forOutput(settings);
         if (report == null) {
             env.execute("siamstream");
