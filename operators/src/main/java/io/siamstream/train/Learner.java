@@ -309,6 +309,42 @@ public final class Learner implements AutoCloseable {
         return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
     }
 
+    /**
+     * What {@link #snapshot()} holds, each tensor already in the codec's bytes ({@link LearnerStateCodec#encodeTensor}):
+     * one copy per tensor straight out of the engine's memory, for a checkpoint that holds the training thread only
+     * as long as that copy takes. Same names, order and bytes as encoding {@link #snapshot()}'s tensors.
+     */
+    public EncodedLearnerState snapshotEncoded() {
+        Map<String, byte[]> tensors = new LinkedHashMap<>();
+        // a non-contiguous array or one on a GPU is copied to a contiguous CPU array first: the scope closes it
+        try (NDScope scope = new NDScope()) {
+            for (Pair<String, Parameter> pair : network.getParameters()) {
+                tensors.put(LearnerState.PARAM + pair.getKey(), encode(pair.getValue().getArray()));
+            }
+            for (Map.Entry<String, NDArray> entry : optimizer.buffers().entrySet()) {
+                tensors.put(LearnerState.MOMENTUM + entry.getKey(), encode(entry.getValue()));
+            }
+            if (target != null) {
+                for (Pair<String, Parameter> pair : target.getParameters()) {
+                    tensors.put(LearnerState.TARGET + pair.getKey(), encode(pair.getValue().getArray()));
+                }
+            }
+            scope.suppressNotUsedWarning();
+        }
+        for (Map.Entry<String, Tensor> entry : method.saveState().entrySet()) {
+            tensors.put(LearnerState.METHOD + entry.getKey(), LearnerStateCodec.encodeTensor(entry.getValue()));
+        }
+        return new EncodedLearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
+    }
+
+    private static byte[] encode(NDArray array) {
+        if (array.getDataType() != DataType.FLOAT32) {
+            return LearnerStateCodec.encodeTensor(toTensor(array));
+        }
+        // a view of the array's memory (no copy): the codec copies it once into its byte array
+        return LearnerStateCodec.encodeTensor(array.getShape().getShape(), array.toByteBuffer(true));
+    }
+
     /** The prefix of the encoder's parameters inside the network. */
     public static final String ENCODER_PREFIX = "01encoder_";
 

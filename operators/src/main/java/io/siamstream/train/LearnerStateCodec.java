@@ -83,6 +83,36 @@ public final class LearnerStateCodec {
         return buffer.array();
     }
 
+    /**
+     * The same bytes as {@link #encodeTensor(Tensor)}, from float32 values in {@code floats} (position to limit, in
+     * the buffer's byte order): with little-endian values, as an engine's native memory is on x86 and ARM, the data
+     * part is one bulk copy, with no float[] in between.
+     */
+    public static byte[] encodeTensor(long[] shape, ByteBuffer floats) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        int header = 4 + 8 * shape.length;
+        ByteBuffer values = floats.duplicate().order(floats.order());
+        if (values.remaining() != 4 * n) {
+            throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " needs " + 4 * n
+                    + " bytes, the buffer holds " + values.remaining());
+        }
+        byte[] out = new byte[Math.toIntExact(header + 4 * n)];
+        ByteBuffer buffer = ByteBuffer.wrap(out);
+        buffer.putInt(shape.length);
+        for (long d : shape) {
+            buffer.putLong(d);
+        }
+        if (values.order() == ByteOrder.LITTLE_ENDIAN) {
+            values.get(out, header, Math.toIntExact(4 * n));
+        } else {
+            buffer.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values.asFloatBuffer());
+        }
+        return out;
+    }
+
     public static Tensor decodeTensor(byte[] data) {
         try {
             return readTensor(new DataInputStream(new java.io.ByteArrayInputStream(data)));
