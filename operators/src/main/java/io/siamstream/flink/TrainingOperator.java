@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -74,6 +75,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     public static final String STAGE = "train";
     /** RocksDB refuses values of 2 GiB and more; tensors are cut well below that. */
     public static final int DEFAULT_MAX_CHUNK_BYTES = 256 << 20;
+    private static final int MAX_UNCONFIRMED = 2;
 
 
     private final LearnerConfig config;
@@ -94,6 +96,14 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private transient KeyedLearnerState legacyLearnerState;
     /** Whether {@link #learnerState} still references the last checkpoint's arrays (dropped with the next record). */
     private transient boolean learnerStateHeld;
+    /**
+     * The learner snapshots of checkpoints not yet known to be finished, by checkpoint id: their asynchronous part
+     * may still read the arrays. At most {@link #MAX_UNCONFIRMED}: past that the oldest is dropped, never reused, and
+     * the garbage collector frees it once nothing reads it (notifications can be lost).
+     */
+    private transient TreeMap<Long, Map<Integer, EncodedLearnerState>> unconfirmed;
+    /** A snapshot that no checkpoint can read any more: the next checkpoint copies the learners into its arrays. */
+    private transient Map<Integer, EncodedLearnerState> reusable;
     /** Each replica's {@link #lastEpoch} and {@link #lastPublished}, written at a checkpoint. */
     private transient ValueState<Long> epochState;
     private transient ValueState<ModelUpdate> publishedState;
@@ -149,6 +159,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         epochState = TrainerState.lastEpoch(getRuntimeContext());
         publishedState = TrainerState.lastPublished(getRuntimeContext());
         lastPublished = new HashMap<>();
+        unconfirmed = new TreeMap<>();
         learners = new HashMap<>();
         batchers = new HashMap<>();
         arrivals = new HashMap<>();
@@ -408,15 +419,45 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         super.snapshotState(context);
         // every replica with waiting pairs has a learner (it is created before a pair is kept)
         Map<Integer, EncodedLearnerState> encoded = new LinkedHashMap<>();
+        Map<Integer, EncodedLearnerState> reuse = reusable == null ? Map.of() : reusable;
+        reusable = null;
         for (Map.Entry<Integer, Learner> entry : learners.entrySet()) {
             setCurrentKey(entry.getKey());
-            encoded.put(entry.getKey(), entry.getValue().snapshotEncoded());
+            encoded.put(entry.getKey(), entry.getValue().snapshotEncoded(reuse.get(entry.getKey())));
             pendingState.update(waiting(entry.getKey()));
             epochState.update(lastEpoch.get(entry.getKey()));
             publishedState.update(lastPublished.get(entry.getKey()));
         }
         learnerState.write(encoded);
         learnerStateHeld = true;
+        unconfirmed.put(context.getCheckpointId(), encoded);
+        while (unconfirmed.size() > MAX_UNCONFIRMED) {
+            unconfirmed.pollFirstEntry();
+        }
+    }
+
+    /**
+     * Checkpoint {@code checkpointId} is complete, so every asynchronous part up to it has finished or belongs to a
+     * checkpoint that was subsumed and can never complete: their arrays may be written again.
+     */
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        var finished = unconfirmed.headMap(checkpointId, true);
+        if (!finished.isEmpty()) {
+            reusable = finished.get(finished.lastKey());
+            finished.clear();
+        }
+    }
+
+    /** An aborted checkpoint never completes: what its asynchronous part still writes is never read. */
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) throws Exception {
+        super.notifyCheckpointAborted(checkpointId);
+        Map<Integer, EncodedLearnerState> aborted = unconfirmed.remove(checkpointId);
+        if (aborted != null && reusable == null) {
+            reusable = aborted;
+        }
     }
 
     /**

@@ -315,18 +315,30 @@ public final class Learner implements AutoCloseable {
      * as long as that copy takes. Same names, order and bytes as encoding {@link #snapshot()}'s tensors.
      */
     public EncodedLearnerState snapshotEncoded() {
+        return snapshotEncoded(null);
+    }
+
+    /**
+     * As {@link #snapshotEncoded()}, writing into the arrays of {@code reuse} (an earlier snapshot of this learner
+     * that nobody reads any more) where a tensor's array has the right length.
+     */
+    public EncodedLearnerState snapshotEncoded(EncodedLearnerState reuse) {
+        Map<String, byte[]> old = reuse == null ? Map.of() : reuse.tensors();
         Map<String, byte[]> tensors = new LinkedHashMap<>();
         // a non-contiguous array or one on a GPU is copied to a contiguous CPU array first: the scope closes it
         try (NDScope scope = new NDScope()) {
             for (Pair<String, Parameter> pair : network.getParameters()) {
-                tensors.put(LearnerState.PARAM + pair.getKey(), encode(pair.getValue().getArray()));
+                String name = LearnerState.PARAM + pair.getKey();
+                tensors.put(name, encode(pair.getValue().getArray(), old.get(name)));
             }
             for (Map.Entry<String, NDArray> entry : optimizer.buffers().entrySet()) {
-                tensors.put(LearnerState.MOMENTUM + entry.getKey(), encode(entry.getValue()));
+                String name = LearnerState.MOMENTUM + entry.getKey();
+                tensors.put(name, encode(entry.getValue(), old.get(name)));
             }
             if (target != null) {
                 for (Pair<String, Parameter> pair : target.getParameters()) {
-                    tensors.put(LearnerState.TARGET + pair.getKey(), encode(pair.getValue().getArray()));
+                    String name = LearnerState.TARGET + pair.getKey();
+                    tensors.put(name, encode(pair.getValue().getArray(), old.get(name)));
                 }
             }
             scope.suppressNotUsedWarning();
@@ -337,12 +349,12 @@ public final class Learner implements AutoCloseable {
         return new EncodedLearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
     }
 
-    private static byte[] encode(NDArray array) {
+    private static byte[] encode(NDArray array, byte[] into) {
         if (array.getDataType() != DataType.FLOAT32) {
             return LearnerStateCodec.encodeTensor(toTensor(array));
         }
         // a view of the array's memory (no copy): the codec copies it once into its byte array
-        return LearnerStateCodec.encodeTensor(array.getShape().getShape(), array.toByteBuffer(true));
+        return LearnerStateCodec.encodeTensor(array.getShape().getShape(), array.toByteBuffer(true), into);
     }
 
     /** The prefix of the encoder's parameters inside the network. */

@@ -89,6 +89,15 @@ public final class LearnerStateCodec {
      * part is one bulk copy, with no float[] in between.
      */
     public static byte[] encodeTensor(long[] shape, ByteBuffer floats) {
+        return encodeTensor(shape, floats, null);
+    }
+
+    /**
+     * As {@link #encodeTensor(long[], ByteBuffer)}, written into {@code into} where it has exactly the right length
+     * (a fresh array otherwise), which is returned: reusing the arrays of an earlier snapshot spares the allocation
+     * and the first touch of 4 bytes per value.
+     */
+    public static byte[] encodeTensor(long[] shape, ByteBuffer floats, byte[] into) {
         long n = 1;
         for (long d : shape) {
             n *= d;
@@ -99,7 +108,8 @@ public final class LearnerStateCodec {
             throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " needs " + 4 * n
                     + " bytes, the buffer holds " + values.remaining());
         }
-        byte[] out = new byte[Math.toIntExact(header + 4 * n)];
+        int length = Math.toIntExact(header + 4 * n);
+        byte[] out = into != null && into.length == length ? into : new byte[length];
         ByteBuffer buffer = ByteBuffer.wrap(out);
         buffer.putInt(shape.length);
         for (long d : shape) {

@@ -161,6 +161,14 @@ class MethodsLearnerTest {
             int arrays = learner.managedArrayCount();
             learner.snapshotEncoded();
             assertThat(learner.managedArrayCount()).as("no array left behind").isEqualTo(arrays);
+            // written into an earlier snapshot's arrays after another step: the same bytes as a fresh one
+            EncodedLearnerState earlier = learner.snapshotEncoded();
+            learner.step(TestBatches.random(3, BATCH, 1, 28));
+            EncodedLearnerState fresh = learner.snapshotEncoded();
+            EncodedLearnerState reused = learner.snapshotEncoded(earlier);
+            fresh.tensors().forEach((name, bytes) -> assertThat(reused.tensors().get(name)).as(name).isEqualTo(bytes));
+            assertThat(reused.tensors().get(state.tensors().keySet().iterator().next()))
+                    .isSameAs(earlier.tensors().get(state.tensors().keySet().iterator().next()));
         }
     }
 
