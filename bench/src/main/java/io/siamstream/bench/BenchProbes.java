@@ -109,8 +109,8 @@ final class BenchProbes {
 
     /**
      * One completed checkpoint, as Flink's statistics report it: trigger time (epoch ms), end-to-end duration, the
-     * training subtask's synchronous part (training waits: the learner is written into RocksDB) and asynchronous part
-     * (files uploaded), the full state size of the job, the incrementally checkpointed (uploaded) size, the training
+     * training subtask's synchronous part (training waits: the learner is copied out of the engine) and asynchronous
+     * part (the learner and RocksDB's files are written), the full state size of the job, the incrementally checkpointed (uploaded) size, the training
      * operator's state size, and the in-flight data an unaligned checkpoint persisted. -1 where not reported.
      */
     record Checkpoint(long id, long triggerMillis, long endToEndMs, long trainSyncMs, long trainAsyncMs,

@@ -54,8 +54,9 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * checkpoint every {@code --checkpoint-interval}, {@code bare}); the summary reports medians over the rounds and
  * the median of the per-round ratios. For checkpointed runs it reports every checkpoint completed during the
  * measurement from Flink's own checkpoint statistics (the JobMaster's {@code CheckpointStatsSnapshot}): end-to-end
- * duration, the training subtask's synchronous part (which blocks training: the learner is written into RocksDB
- * then) and asynchronous part, the full state size and the incrementally uploaded size.
+ * duration, the training subtask's synchronous part (which blocks training: the learner is copied out of the engine,
+ * the waiting pairs go to RocksDB, RocksDB takes its snapshot) and asynchronous part (the learner and RocksDB's files
+ * are written), the full state size and the incrementally uploaded size.
  *
  * <p>Every run also reports the CPU share other processes used while it ran (from /proc/stat minus this JVM's own
  * CPU time): on a shared machine that is what makes numbers noisy.
@@ -368,7 +369,8 @@ public final class JobThroughputBenchmark {
             }
             md.append(String.format(Locale.ROOT, "%n%s: checkpoints completed inside the timed windows (%d), from"
                     + " Flink's checkpoint statistics; sync/async = the training subtask's synchronous part (the learner"
-                    + " is written into RocksDB; training waits) and asynchronous part (files uploaded):%n%n", mode,
+                    + " is copied out of the engine; training waits) and asynchronous part (the learner and RocksDB's"
+                    + " files are written):%n%n", mode,
                     all.size()));
             md.append("| | median | min | max |\n|---|---|---|---|\n");
             row(md, "end-to-end duration ms", all.stream().mapToDouble(Checkpoint::endToEndMs).toArray(), "%.0f");

@@ -7,6 +7,9 @@ import io.siamstream.connectors.model.ModelArtifactSink;
 import io.siamstream.connectors.model.ModelArtifacts;
 import io.siamstream.eval.FrozenEncoder;
 import io.siamstream.flink.KeyedLearnerState;
+import io.siamstream.flink.LearnerChunk;
+import io.siamstream.flink.LearnerChunkSerializer;
+import io.siamstream.flink.OperatorLearnerState;
 import io.siamstream.model.Encoders;
 import io.siamstream.flink.TrainerState;
 import io.siamstream.flink.TrainingOperator;
@@ -37,6 +40,7 @@ import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
 import org.apache.flink.runtime.state.IncrementalKeyedStateHandle;
 import org.apache.flink.runtime.state.KeyedStateHandle;
+import org.apache.flink.runtime.state.OperatorStateHandle;
 import org.apache.flink.runtime.state.StateBackend;
 import org.apache.flink.runtime.state.StateObject;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
@@ -50,7 +54,7 @@ import org.apache.flink.util.Collector;
 
 /**
  * {@code model extract --from <savepoint|checkpoint> --to <dir> [--replica N] [--siamstream.<option> value ...]}:
- * reads the training operator's keyed state (uid {@value SiamstreamJob#TRAIN_UID}) out of a savepoint or retained
+ * reads the training operator's state (uid {@value SiamstreamJob#TRAIN_UID}) out of a savepoint or retained
  * checkpoint with Flink's State Processor API and writes the version directory the job would have published at that
  * step ({@code encoder.safetensors}, {@code heads.safetensors} with {@code siamstream.export.heads}, {@code model.json})
  * into {@code <dir>}. The weights are the same bytes as the job's artifact of that step.
@@ -89,7 +93,10 @@ public final class ModelExtract {
         public ReplicaState() {}
     }
 
-    /** Reads each replica key's learner (parameters only: optimizer buffers, target and queue stay behind). */
+    /**
+     * Reads each replica key's epoch and last publication, and its learner where earlier versions kept it in keyed
+     * state (parameters only: optimizer buffers, target and queue stay behind).
+     */
     static final class TrainerStateReader extends KeyedStateReaderFunction<Integer, ReplicaState> {
         private static final long serialVersionUID = 1L;
         private transient KeyedLearnerState learner;
@@ -106,30 +113,33 @@ public final class ModelExtract {
         @Override
         public void readKey(Integer key, Context context, Collector<ReplicaState> out) throws Exception {
             LearnerState state = learner.read();
-            if (state == null) {
-                return;  // a replica with waiting pairs only
-            }
-            Map<String, Tensor> parameters = new LinkedHashMap<>();
-            state.tensors().forEach((name, t) -> {
-                if (name.startsWith(LearnerState.PARAM)) {
-                    parameters.put(name, t);
-                }
-            });
             ReplicaState r = new ReplicaState();
             r.replica = key;
-            r.parameters = LearnerStateCodec.encode(new LearnerState(state.fingerprint(), state.step(),
-                    state.skippedSteps(), state.seed(), parameters));
+            r.parameters = state == null ? null : parametersOf(state);
             r.lastEpoch = epoch.value();
             r.lastPublished = published.value();
             out.collect(r);
         }
     }
 
+    /** The online network's parameters ({@code param/...}) of a learner state with its header: codec bytes. */
+    static byte[] parametersOf(LearnerState state) {
+        Map<String, Tensor> parameters = new LinkedHashMap<>();
+        state.tensors().forEach((name, t) -> {
+            if (name.startsWith(LearnerState.PARAM)) {
+                parameters.put(name, t);
+            }
+        });
+        return LearnerStateCodec.encode(new LearnerState(state.fingerprint(), state.step(), state.skippedSteps(),
+                state.seed(), parameters));
+    }
+
     /** The largest parameter set (online network, encoded) the command carries out of the reading job. */
     static final MemorySize MAX_PARAMETER_BYTES = MemorySize.parse("1gb");
 
     /** What the snapshot's metadata says about it, before any state is read. */
-    record Snapshot(String path, long checkpointId, String kind, long inFlightBytes, boolean incrementalRocksDb) {}
+    record Snapshot(String path, long checkpointId, String kind, long inFlightBytes, boolean incrementalRocksDb,
+                    boolean learnersInOperatorState) {}
 
     /** The written version directory and how it was made. */
     public record Result(String dir, ModelArtifact json, Snapshot snapshot) {}
@@ -201,9 +211,13 @@ public final class ModelExtract {
                 .orElseThrow(() -> new IllegalStateException("the snapshot has no state of the operator with uid '"
                         + SiamstreamJob.TRAIN_UID + "' (not a siamstream job's snapshot?)"));
         boolean incremental = false;
+        boolean operatorLearners = false;
         for (OperatorSubtaskState subtask : train.getStates()) {
             for (KeyedStateHandle handle : subtask.getManagedKeyedState()) {
                 incremental |= handle instanceof IncrementalKeyedStateHandle;
+            }
+            for (OperatorStateHandle handle : subtask.getManagedOperatorState()) {
+                operatorLearners |= handle.getStateNameToPartitionOffsets().containsKey(TrainerState.LEARNER);
             }
         }
         long inFlight = 0;
@@ -218,7 +232,7 @@ public final class ModelExtract {
                         ? "savepoint, " + savepoint.getFormatType().name().toLowerCase(java.util.Locale.ROOT)
                         : "checkpoint";
         return new Snapshot(from, metadata.getCheckpointId(), kind + (inFlight > 0 ? ", unaligned" : ", aligned"),
-                inFlight, incremental);
+                inFlight, incremental, operatorLearners);
     }
 
     private static long size(Iterable<? extends StateObject> handles) {
@@ -243,14 +257,37 @@ public final class ModelExtract {
         env.getConfig().disableGenericTypes();
         StateBackend backend = snapshot.incrementalRocksDb() ? new EmbeddedRocksDBStateBackend()
                 : new HashMapStateBackend();
-        List<ReplicaState> out = new ArrayList<>();
+        Map<Integer, ReplicaState> out = new java.util.TreeMap<>();
         try (var it = SavepointReader.read(env, from, backend)
                 .readKeyedState(OperatorIdentifier.forUid(SiamstreamJob.TRAIN_UID), new TrainerStateReader(),
                         Types.INT, TypeInformation.of(ReplicaState.class))
                 .executeAndCollect("model extract " + from)) {
-            it.forEachRemaining(out::add);
+            it.forEachRemaining(r -> out.put(r.replica, r));
         }
-        return out;
+        if (snapshot.learnersInOperatorState()) {
+            // the learners are operator state (a union list of chunks): only the index and the parameters travel
+            List<LearnerChunk> chunks = new ArrayList<>();
+            try (var it = SavepointReader.read(env, from, backend)
+                    .readUnionState(OperatorIdentifier.forUid(SiamstreamJob.TRAIN_UID), TrainerState.LEARNER,
+                            TypeInformation.of(LearnerChunk.class), LearnerChunkSerializer.INSTANCE)
+                    .filter(c -> c.tensor() == null || c.tensor().startsWith(LearnerState.PARAM))
+                    .returns(TypeInformation.of(LearnerChunk.class))
+                    .executeAndCollect("model extract " + from + " (learners)")) {
+                it.forEachRemaining(chunks::add);
+            }
+            OperatorLearnerState.assemble(chunks, r -> true, name -> name.startsWith(LearnerState.PARAM))
+                    .forEach((replica, state) -> {
+                        ReplicaState r = out.computeIfAbsent(replica, k -> {
+                            ReplicaState fresh = new ReplicaState();
+                            fresh.replica = k;
+                            return fresh;
+                        });
+                        r.parameters = parametersOf(state);
+                    });
+        }
+        // a replica with waiting pairs only has no learner yet
+        out.values().removeIf(r -> r.parameters == null);
+        return new ArrayList<>(out.values());
     }
 
     private static ReplicaState choose(List<ReplicaState> replicas, Integer replica) {

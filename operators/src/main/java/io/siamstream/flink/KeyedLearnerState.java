@@ -15,7 +15,8 @@ import org.apache.flink.api.common.state.ValueState;
  * Stores a learner state in the current key's keyed state: one MapState entry per tensor (a tensor larger than
  * {@code maxChunkBytes} is cut into entries {@code name#0}, {@code name#1}, ... so no value reaches RocksDB's
  * 2 GiB limit) and a ValueState index with the codec's versioned header, the counters and the chunk counts.
- * Opened through {@link TrainerState#learner}.
+ * Opened through {@link TrainerState#learner}. Earlier versions kept the learner here; the training operator now keeps
+ * it in operator state ({@link OperatorLearnerState}) and reads this only to restore their checkpoints.
  */
 public final class KeyedLearnerState {
 
@@ -50,6 +51,12 @@ public final class KeyedLearnerState {
             chunks.put(entry.getKey(), count);
         }
         index.update(LearnerStateCodec.encodeIndex(state, chunks));
+    }
+
+    /** Removes the current key's stored state. */
+    void clear() {
+        tensors.clear();
+        index.clear();
     }
 
     /** The keys of the tensor entries stored for the current key (tests). */

@@ -5,6 +5,7 @@ import io.siamstream.record.DeadLetter;
 import io.siamstream.record.ModelUpdate;
 import io.siamstream.record.StepMetrics;
 import io.siamstream.record.ViewPair;
+import io.siamstream.train.EncodedLearnerState;
 import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.LearnerState;
@@ -14,14 +15,17 @@ import io.siamstream.train.StepResult;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -38,9 +42,11 @@ import org.slf4j.LoggerFactory;
  * {@code publishEvery} steps and at the end of a bounded input ({@link #MODEL_UPDATES}), and rejected pairs
  * ({@link DeadLetters#TAG}). It holds no learning logic: the learner does all of that.
  *
- * <p>State. The learner and the waiting pairs live on the heap while the job runs and are written to keyed state
- * only when a checkpoint is taken ({@link #snapshotState}, which runs before the keyed backend is snapshotted, so
- * they land in the same checkpoint): the learner one entry per tensor (see {@link KeyedLearnerState}), the waiting
+ * <p>State. The learner and the waiting pairs live on the heap while the job runs and are written to state only when
+ * a checkpoint is taken ({@link #snapshotState}, which runs before the state backends are snapshotted, so they land in
+ * the same checkpoint). The learner goes to operator state, one entry per tensor (see {@link OperatorLearnerState}):
+ * the training thread copies each tensor once out of the engine, and the backend writes the bytes in the asynchronous
+ * part of the checkpoint. The rest is keyed by replica: the waiting
  * pairs (the partial batches) in the ListState {@code pending-pairs}, by seq or in arrival order, beside them the
  * epoch of the last pair trained and the metadata of the last model update (so an update after a restore reports
  * its epoch, and {@code model extract} can rebuild the published artifact from a savepoint). Names and types are in
@@ -69,6 +75,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     public static final String STAGE = "train";
     /** RocksDB refuses values of 2 GiB and more; tensors are cut well below that. */
     public static final int DEFAULT_MAX_CHUNK_BYTES = 256 << 20;
+    private static final int MAX_UNCONFIRMED = 2;
 
 
     private final LearnerConfig config;
@@ -84,7 +91,19 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     /** Batches a restore closed (only if the batching settings changed), trained before the next record. */
     private transient List<Map.Entry<Integer, SequenceBatcher.Batch<ViewPair>>> closedOnRestore;
     private transient ListState<ViewPair> pendingState;
-    private transient KeyedLearnerState learnerState;
+    private transient OperatorLearnerState learnerState;
+    /** Where earlier versions kept the learner: read on restore, then cleared. */
+    private transient KeyedLearnerState legacyLearnerState;
+    /** Whether {@link #learnerState} still references the last checkpoint's arrays (dropped with the next record). */
+    private transient boolean learnerStateHeld;
+    /**
+     * The learner snapshots of checkpoints not yet known to be finished, by checkpoint id: their asynchronous part
+     * may still read the arrays. At most {@link #MAX_UNCONFIRMED}: past that the oldest is dropped, never reused, and
+     * the garbage collector frees it once nothing reads it (notifications can be lost).
+     */
+    private transient TreeMap<Long, Map<Integer, EncodedLearnerState>> unconfirmed;
+    /** A snapshot that no checkpoint can read any more: the next checkpoint copies the learners into its arrays. */
+    private transient Map<Integer, EncodedLearnerState> reusable;
     /** Each replica's {@link #lastEpoch} and {@link #lastPublished}, written at a checkpoint. */
     private transient ValueState<Long> epochState;
     private transient ValueState<ModelUpdate> publishedState;
@@ -135,10 +154,12 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         super.open();
         pendingState = getRuntimeContext().getListState(
                 new ListStateDescriptor<>(TrainerState.PENDING_PAIRS, TypeInformation.of(ViewPair.class)));
-        learnerState = TrainerState.learner(getRuntimeContext(), maxChunkBytes);
+        learnerState = TrainerState.learners(getOperatorStateBackend(), maxChunkBytes);
+        legacyLearnerState = TrainerState.learner(getRuntimeContext(), maxChunkBytes);
         epochState = TrainerState.lastEpoch(getRuntimeContext());
         publishedState = TrainerState.lastPublished(getRuntimeContext());
         lastPublished = new HashMap<>();
+        unconfirmed = new TreeMap<>();
         learners = new HashMap<>();
         batchers = new HashMap<>();
         arrivals = new HashMap<>();
@@ -172,7 +193,15 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     /** Rebuilds the learner and the waiting pairs of every replica key whose state this subtask restored. */
     private void restoreLearners() throws Exception {
-        Set<Object> keys = new HashSet<>();
+        // a union list: every subtask sees every replica's learner and keeps those whose key group it owns
+        int maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        Map<Integer, LearnerState> restoredLearners = learnerState.read(replica ->
+                KeyGroupRangeAssignment.assignKeyToParallelOperator(replica, maxParallelism, parallelism) == subtask);
+        // the next checkpoint writes this subtask's learners only: the others' must not be written again
+        learnerState.clear();
+        Set<Object> keys = new HashSet<>(restoredLearners.keySet());
         try (var stream = getKeyedStateBackend().getKeys(TrainerState.LEARNER_INDEX, VoidNamespace.INSTANCE)) {
             stream.forEach(keys::add);
         }
@@ -182,7 +211,12 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         for (Object key : keys) {
             setCurrentKey(key);
             int replica = (Integer) key;
-            LearnerState state = learnerState.read();
+            LearnerState state = restoredLearners.get(replica);
+            if (state == null) {
+                state = legacyLearnerState.read();
+                // from now on the learner is checkpointed in operator state only
+                legacyLearnerState.clear();
+            }
             if (state != null) {
                 learners.put(replica, Learner.restore(config, state, device));
             }
@@ -228,6 +262,7 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     @Override
     public void processElement(StreamRecord<ViewPair> element) throws Exception {
+        releaseLearnerState();
         trainClosedOnRestore();
         ViewPair pair = element.getValue();
         int replica = (Integer) getCurrentKey();
@@ -383,12 +418,57 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         // every replica with waiting pairs has a learner (it is created before a pair is kept)
+        Map<Integer, EncodedLearnerState> encoded = new LinkedHashMap<>();
+        Map<Integer, EncodedLearnerState> reuse = reusable == null ? Map.of() : reusable;
+        reusable = null;
         for (Map.Entry<Integer, Learner> entry : learners.entrySet()) {
             setCurrentKey(entry.getKey());
-            learnerState.write(entry.getValue().snapshot());
+            encoded.put(entry.getKey(), entry.getValue().snapshotEncoded(reuse.get(entry.getKey())));
             pendingState.update(waiting(entry.getKey()));
             epochState.update(lastEpoch.get(entry.getKey()));
             publishedState.update(lastPublished.get(entry.getKey()));
+        }
+        learnerState.write(encoded);
+        learnerStateHeld = true;
+        unconfirmed.put(context.getCheckpointId(), encoded);
+        while (unconfirmed.size() > MAX_UNCONFIRMED) {
+            unconfirmed.pollFirstEntry();
+        }
+    }
+
+    /**
+     * Checkpoint {@code checkpointId} is complete, so every asynchronous part up to it has finished or belongs to a
+     * checkpoint that was subsumed and can never complete: their arrays may be written again.
+     */
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        var finished = unconfirmed.headMap(checkpointId, true);
+        if (!finished.isEmpty()) {
+            reusable = finished.get(finished.lastKey());
+            finished.clear();
+        }
+    }
+
+    /** An aborted checkpoint never completes: what its asynchronous part still writes is never read. */
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) throws Exception {
+        super.notifyCheckpointAborted(checkpointId);
+        Map<Integer, EncodedLearnerState> aborted = unconfirmed.remove(checkpointId);
+        if (aborted != null && reusable == null) {
+            reusable = aborted;
+        }
+    }
+
+    /**
+     * The backend took its own list of the learner's arrays when the checkpoint was taken (in the same call as
+     * {@link #snapshotState}): the operator's can go, so that a copy of the model is not kept on the heap between
+     * checkpoints once the checkpoint has written it.
+     */
+    private void releaseLearnerState() {
+        if (learnerStateHeld) {
+            learnerState.clear();
+            learnerStateHeld = false;
         }
     }
 
@@ -435,10 +515,15 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         return learners.get(replica);
     }
 
-    /** The learner-state entries stored in keyed state for a replica (tests). */
+    /** The learner-state entries the last checkpoint stored for a replica (tests). */
     List<String> storedLearnerEntries(int replica) throws Exception {
+        return learnerState.entries(replica);
+    }
+
+    /** The learner entries left in keyed state for a replica, where earlier versions kept them (tests). */
+    List<String> legacyLearnerEntries(int replica) throws Exception {
         setCurrentKey(replica);
-        return learnerState.storedEntries();
+        return legacyLearnerState.storedEntries();
     }
 
     @Override

@@ -309,6 +309,54 @@ public final class Learner implements AutoCloseable {
         return new LearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
     }
 
+    /**
+     * What {@link #snapshot()} holds, each tensor already in the codec's bytes ({@link LearnerStateCodec#encodeTensor}):
+     * one copy per tensor straight out of the engine's memory, for a checkpoint that holds the training thread only
+     * as long as that copy takes. Same names, order and bytes as encoding {@link #snapshot()}'s tensors.
+     */
+    public EncodedLearnerState snapshotEncoded() {
+        return snapshotEncoded(null);
+    }
+
+    /**
+     * As {@link #snapshotEncoded()}, writing into the arrays of {@code reuse} (an earlier snapshot of this learner
+     * that nobody reads any more) where a tensor's array has the right length.
+     */
+    public EncodedLearnerState snapshotEncoded(EncodedLearnerState reuse) {
+        Map<String, byte[]> old = reuse == null ? Map.of() : reuse.tensors();
+        Map<String, byte[]> tensors = new LinkedHashMap<>();
+        // a non-contiguous array or one on a GPU is copied to a contiguous CPU array first: the scope closes it
+        try (NDScope scope = new NDScope()) {
+            for (Pair<String, Parameter> pair : network.getParameters()) {
+                String name = LearnerState.PARAM + pair.getKey();
+                tensors.put(name, encode(pair.getValue().getArray(), old.get(name)));
+            }
+            for (Map.Entry<String, NDArray> entry : optimizer.buffers().entrySet()) {
+                String name = LearnerState.MOMENTUM + entry.getKey();
+                tensors.put(name, encode(entry.getValue(), old.get(name)));
+            }
+            if (target != null) {
+                for (Pair<String, Parameter> pair : target.getParameters()) {
+                    String name = LearnerState.TARGET + pair.getKey();
+                    tensors.put(name, encode(pair.getValue().getArray(), old.get(name)));
+                }
+            }
+            scope.suppressNotUsedWarning();
+        }
+        for (Map.Entry<String, Tensor> entry : method.saveState().entrySet()) {
+            tensors.put(LearnerState.METHOD + entry.getKey(), LearnerStateCodec.encodeTensor(entry.getValue()));
+        }
+        return new EncodedLearnerState(config.modelFingerprint(), step, skipped, config.seed(), tensors);
+    }
+
+    private static byte[] encode(NDArray array, byte[] into) {
+        if (array.getDataType() != DataType.FLOAT32) {
+            return LearnerStateCodec.encodeTensor(toTensor(array));
+        }
+        // a view of the array's memory (no copy): the codec copies it once into its byte array
+        return LearnerStateCodec.encodeTensor(array.getShape().getShape(), array.toByteBuffer(true), into);
+    }
+
     /** The prefix of the encoder's parameters inside the network. */
     public static final String ENCODER_PREFIX = "01encoder_";
 

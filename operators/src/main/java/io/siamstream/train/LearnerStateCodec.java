@@ -83,6 +83,46 @@ public final class LearnerStateCodec {
         return buffer.array();
     }
 
+    /**
+     * The same bytes as {@link #encodeTensor(Tensor)}, from float32 values in {@code floats} (position to limit, in
+     * the buffer's byte order): with little-endian values, as an engine's native memory is on x86 and ARM, the data
+     * part is one bulk copy, with no float[] in between.
+     */
+    public static byte[] encodeTensor(long[] shape, ByteBuffer floats) {
+        return encodeTensor(shape, floats, null);
+    }
+
+    /**
+     * As {@link #encodeTensor(long[], ByteBuffer)}, written into {@code into} where it has exactly the right length
+     * (a fresh array otherwise), which is returned: reusing the arrays of an earlier snapshot spares the allocation
+     * and the first touch of 4 bytes per value.
+     */
+    public static byte[] encodeTensor(long[] shape, ByteBuffer floats, byte[] into) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        int header = 4 + 8 * shape.length;
+        ByteBuffer values = floats.duplicate().order(floats.order());
+        if (values.remaining() != 4 * n) {
+            throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " needs " + 4 * n
+                    + " bytes, the buffer holds " + values.remaining());
+        }
+        int length = Math.toIntExact(header + 4 * n);
+        byte[] out = into != null && into.length == length ? into : new byte[length];
+        ByteBuffer buffer = ByteBuffer.wrap(out);
+        buffer.putInt(shape.length);
+        for (long d : shape) {
+            buffer.putLong(d);
+        }
+        if (values.order() == ByteOrder.LITTLE_ENDIAN) {
+            values.get(out, header, Math.toIntExact(4 * n));
+        } else {
+            buffer.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values.asFloatBuffer());
+        }
+        return out;
+    }
+
     public static Tensor decodeTensor(byte[] data) {
         try {
             return readTensor(new DataInputStream(new java.io.ByteArrayInputStream(data)));

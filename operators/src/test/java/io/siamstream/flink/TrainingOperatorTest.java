@@ -238,6 +238,100 @@ class TrainingOperatorTest {
         }
     }
 
+    /** Writes a checkpoint the way earlier versions did: the learner in keyed state, none in operator state. */
+    private static final class KeyedLayoutOperator extends TrainingOperator {
+        private static final long serialVersionUID = 1L;
+
+        KeyedLayoutOperator() {
+            super(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        }
+
+        @Override
+        public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context) throws Exception {
+            super.snapshotState(context);
+            setCurrentKey(0);
+            TrainerState.learner(getRuntimeContext(), TrainingOperator.DEFAULT_MAX_CHUNK_BYTES)
+                    .write(learnerOf(0).snapshot());
+            getOperatorStateBackend().getUnionListState(TrainerState.LEARNER_DESCRIPTOR).clear();
+        }
+    }
+
+    @Test
+    void aCheckpointOfTheKeyedLayoutRestoresBitForBitAndMovesToOperatorState() throws Exception {
+        long[] all = new long[3 * BATCH];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        Map<String, Tensor> uninterrupted;
+        TrainingOperator reference = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(reference)) {
+            h.open();
+            send(h, all);
+            uninterrupted = reference.learnerOf(0).snapshot().tensors();
+        }
+        OperatorSubtaskState old;
+        KeyedLayoutOperator first = new KeyedLayoutOperator();
+        try (var h = harness(first)) {
+            h.open();
+            send(h, 0, 1, 2, 3, 4, 6);
+            old = h.snapshot(1, 1);
+            assertThat(first.legacyLearnerEntries(0)).isNotEmpty();
+            assertThat(first.storedLearnerEntries(0)).isEmpty();
+        }
+        TrainingOperator second = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(second)) {
+            h.initializeState(old);
+            h.open();
+            assertThat(second.learnerOf(0).steps()).isEqualTo(1);
+            send(h, 5, 7);
+            h.snapshot(2, 2);
+            assertThat(second.legacyLearnerEntries(0)).as("the keyed entries are cleared on restore").isEmpty();
+            assertThat(second.storedLearnerEntries(0)).hasSize(uninterrupted.size());
+            send(h, 8, 9, 10, 11);
+            Map<String, Tensor> resumed = second.learnerOf(0).snapshot().tensors();
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
+            }
+        }
+    }
+
+    /** A checkpoint after a completed one copies the learner into the earlier one's arrays: restoring it is exact. */
+    @Test
+    void aCheckpointWrittenIntoTheArraysOfACompletedOneRestoresBitForBit() throws Exception {
+        long[] all = new long[4 * BATCH];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        Map<String, Tensor> uninterrupted;
+        TrainingOperator reference = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(reference)) {
+            h.open();
+            send(h, all);
+            uninterrupted = reference.learnerOf(0).snapshot().tensors();
+        }
+        OperatorSubtaskState second;
+        TrainingOperator first = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(first)) {
+            h.open();
+            send(h, 0, 1, 2, 3);
+            h.snapshot(1, 1);
+            h.notifyOfCompletedCheckpoint(1);
+            send(h, 4, 5, 6, 7, 8);
+            second = h.snapshot(2, 2);
+        }
+        TrainingOperator restored = new TrainingOperator(CONFIG, true, 100, TrainingOperator.DEFAULT_MAX_CHUNK_BYTES);
+        try (var h = harness(restored)) {
+            h.initializeState(second);
+            h.open();
+            assertThat(restored.learnerOf(0).steps()).isEqualTo(2);
+            send(h, 9, 10, 11, 12, 13, 14, 15);
+            Map<String, Tensor> resumed = restored.learnerOf(0).snapshot().tensors();
+            for (String name : uninterrupted.keySet()) {
+                assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
+            }
+        }
+    }
+
     @Test
     void aRestoreWithAnotherChunkSizeContinuesAndLeavesNoStaleChunks() throws Exception {
         long[] all = new long[3 * BATCH];

@@ -142,6 +142,36 @@ class MethodsLearnerTest {
         }
     }
 
+    /** The checkpoint's fast path writes exactly the codec's bytes of the full snapshot, names and order included. */
+    @ParameterizedTest
+    @MethodSource("methods")
+    void encodedSnapshotIsTheCodecsEncodingOfTheSnapshot(MethodConfig method) {
+        try (Learner learner = Learner.create(config(method))) {
+            learner.step(TestBatches.random(1, BATCH, 1, 28));
+            learner.step(TestBatches.random(2, BATCH, 1, 28));
+            LearnerState state = learner.snapshot();
+            EncodedLearnerState encoded = learner.snapshotEncoded();
+            assertThat(encoded.header().fingerprint()).isEqualTo(state.fingerprint());
+            assertThat(List.of(encoded.step(), encoded.skippedSteps(), encoded.seed()))
+                    .isEqualTo(List.of(state.step(), state.skippedSteps(), state.seed()));
+            assertThat(encoded.tensors().keySet()).containsExactlyElementsOf(state.tensors().keySet());
+            state.tensors().forEach((name, tensor) -> assertThat(encoded.tensors().get(name)).as(name)
+                    .isEqualTo(LearnerStateCodec.encodeTensor(tensor)));
+            assertThat(encoded.decode().tensors()).isEqualTo(state.tensors());
+            int arrays = learner.managedArrayCount();
+            learner.snapshotEncoded();
+            assertThat(learner.managedArrayCount()).as("no array left behind").isEqualTo(arrays);
+            // written into an earlier snapshot's arrays after another step: the same bytes as a fresh one
+            EncodedLearnerState earlier = learner.snapshotEncoded();
+            learner.step(TestBatches.random(3, BATCH, 1, 28));
+            EncodedLearnerState fresh = learner.snapshotEncoded();
+            EncodedLearnerState reused = learner.snapshotEncoded(earlier);
+            fresh.tensors().forEach((name, bytes) -> assertThat(reused.tensors().get(name)).as(name).isEqualTo(bytes));
+            assertThat(reused.tensors().get(state.tensors().keySet().iterator().next()))
+                    .isSameAs(earlier.tensors().get(state.tensors().keySet().iterator().next()));
+        }
+    }
+
     @Test
     void mocoEnqueuesEachBatchOfKeysInOrderAcrossARestore() {
         LearnerConfig config = config(MocoConfig.smallData().withQueueSize(40)); // 40 = 2.5 batches of 16
