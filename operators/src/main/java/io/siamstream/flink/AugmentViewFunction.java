@@ -87,8 +87,7 @@ public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
     public void processElement(ImageRecord record, Context ctx, Collector<View> out) {
         if (record.error != null) {
             if (viewIndex == 0) {
-                reject(ctx, new DeadLetter(DeadLetters.SOURCE_STAGE, record.error,
-                        record.errorDetail == null ? record.error : record.errorDetail, record.id, record.seq));
+                reject(ctx, DeadLetters.sourceRejected(record));
             }
             rejectedHalf(record, DeadLetters.SOURCE_STAGE + ": " + record.error, out);
             return;
@@ -134,13 +133,9 @@ public class AugmentViewFunction extends ProcessFunction<ImageRecord, View> {
 
     /** The dead letter for a record that cannot be augmented, null when it can. */
     private DeadLetter check(ImageRecord r) {
-        if (r.pixels == null || r.pixels.length == 0) {
-            return new DeadLetter(stage, DeadLetters.NO_PIXELS, "the record carries no pixels", r.id, r.seq);
-        }
-        long declared = (long) r.channels * r.height * r.width;
-        if (r.channels < 1 || r.height < 1 || r.width < 1 || declared != r.pixels.length) {
-            return new DeadLetter(stage, DeadLetters.WRONG_SIZE, r.pixels.length + " pixel bytes are not a "
-                    + r.channels + "x" + r.height + "x" + r.width + " image", r.id, r.seq);
+        DeadLetter malformed = DeadLetters.malformed(stage, r);
+        if (malformed != null) {
+            return malformed;
         }
         if (r.channels != policy.mean().length) {
             return new DeadLetter(stage, DeadLetters.WRONG_CHANNELS, r.channels + " channels, policy "

@@ -1,6 +1,7 @@
 package io.siamstream.flink;
 
 import io.siamstream.record.DeadLetter;
+import io.siamstream.record.ImageRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.OutputTag;
 
@@ -58,4 +59,25 @@ public final class DeadLetters {
     public static final String LATE_PAIR = "late-pair";
 
     private DeadLetters() {}
+
+    /** The dead letter of input the source rejected ({@link ImageRecord#hasError()}), with its reason and detail. */
+    public static DeadLetter sourceRejected(ImageRecord r) {
+        return new DeadLetter(SOURCE_STAGE, r.error, r.errorDetail == null ? r.error : r.errorDetail, r.id, r.seq);
+    }
+
+    /**
+     * The dead letter at {@code stage} of a record whose pixels do not make the image it declares (none, or not
+     * channels x height x width bytes), or null when they do.
+     */
+    public static DeadLetter malformed(String stage, ImageRecord r) {
+        if (r.pixels == null || r.pixels.length == 0) {
+            return new DeadLetter(stage, NO_PIXELS, "the record carries no pixels", r.id, r.seq);
+        }
+        long declared = (long) r.channels * r.height * r.width;
+        if (r.channels < 1 || r.height < 1 || r.width < 1 || declared != r.pixels.length) {
+            return new DeadLetter(stage, WRONG_SIZE, r.pixels.length + " pixel bytes are not a "
+                    + r.channels + "x" + r.height + "x" + r.width + " image", r.id, r.seq);
+        }
+        return null;
+    }
 }

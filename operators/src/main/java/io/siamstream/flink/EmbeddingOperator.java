@@ -231,15 +231,11 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
 
     private DeadLetter check(ImageRecord r) {
         if (r.error != null) {
-            return new DeadLetter(DeadLetters.SOURCE_STAGE, r.error, r.errorDetail == null ? r.error : r.errorDetail,
-                    r.id, r.seq);
+            return DeadLetters.sourceRejected(r);
         }
-        if (r.pixels == null || r.pixels.length == 0) {
-            return new DeadLetter(STAGE, DeadLetters.NO_PIXELS, "the record carries no pixels", r.id, r.seq);
-        }
-        if (r.channels < 1 || r.height < 1 || r.width < 1 || (long) r.channels * r.height * r.width != r.pixels.length) {
-            return new DeadLetter(STAGE, DeadLetters.WRONG_SIZE, r.pixels.length + " pixel bytes are not a "
-                    + r.channels + "x" + r.height + "x" + r.width + " image", r.id, r.seq);
+        DeadLetter malformed = DeadLetters.malformed(STAGE, r);
+        if (malformed != null) {
+            return malformed;
         }
         if (r.channels != settings.channels() || r.height != settings.size() || r.width != settings.size()) {
             return new DeadLetter(STAGE, DeadLetters.WRONG_SHAPE, r.channels + "x" + r.height + "x" + r.width
