@@ -2,26 +2,22 @@ package io.siamstream.job;
 
 import io.siamstream.connectors.idx.FashionMnist;
 import io.siamstream.connectors.idx.LabeledImages;
+import io.siamstream.connectors.files.FlinkFileSystemStore;
 import io.siamstream.connectors.model.CommittedArtifactLoader;
-import io.siamstream.connectors.model.ModelArtifact;
 import io.siamstream.connectors.model.ModelArtifactSink;
 import io.siamstream.connectors.model.ModelArtifacts;
 import io.siamstream.connectors.model.Npy;
-import io.siamstream.connectors.model.SafetensorsReader;
+import io.siamstream.eval.EncoderVersion;
 import io.siamstream.eval.FrozenEncoder;
-import io.siamstream.model.EncoderConfig;
-import io.siamstream.model.EncoderKind;
-import io.siamstream.train.LearnerState;
+import io.siamstream.eval.ModelVersionRejected;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 
 /**
@@ -129,15 +125,15 @@ public final class ModelCommand {
             }
             dir = new org.apache.flink.core.fs.Path(dir, String.valueOf(latest));
         }
-        ModelArtifact info = ModelArtifact.parse(new String(read(fs, new org.apache.flink.core.fs.Path(dir,
-                ModelArtifacts.MODEL_JSON)), StandardCharsets.UTF_8));
-        byte[] weights = read(fs, new org.apache.flink.core.fs.Path(dir, info.weights.file));
-        if (!ModelArtifacts.sha256(weights).equals(info.weights.sha256)) {
-            throw new IOException(dir + ": " + info.weights.file + " does not match the sha256 in model.json");
+        EncoderVersion version;
+        try {
+            version = CommittedArtifactLoader.read(new FlinkFileSystemStore(), dir.toString(), null);
+        } catch (ModelVersionRejected e) {
+            throw new IOException(dir + ": " + e.reason() + ": " + e.getMessage(), e);
         }
-        if (info.input.channels != 1 || info.input.height != FashionMnist.SIDE) {
+        if (version.channels() != 1 || version.size() != FashionMnist.SIDE) {
             throw new IllegalArgumentException("model embed reads Fashion-MNIST (1 x 28 x 28); this model takes "
-                    + info.input.channels + " x " + info.input.height + " x " + info.input.width);
+                    + version.channels() + " x " + version.size() + " x " + version.size());
         }
         FashionMnist.Split s = switch (split.toLowerCase(Locale.ROOT)) {
             case "test" -> FashionMnist.Split.TEST;
@@ -146,13 +142,11 @@ public final class ModelCommand {
         };
         LabeledImages images = data.equals("bundled") ? FashionMnist.sample(s) : FashionMnist.read(Path.of(data), s);
         int count = Math.min(limit, images.count());
-        float[] pixels = java.util.Arrays.copyOf(images.normalized(info.input.mean[0], info.input.std[0]),
+        float[] pixels = java.util.Arrays.copyOf(images.normalized(version.mean()[0], version.std()[0]),
                 count * FashionMnist.SIDE * FashionMnist.SIDE);
-        EncoderConfig config = new EncoderConfig(EncoderKind.parse("model.json encoder.kind", info.encoder.kind),
-                info.encoder.channels, info.encoder.width);
         float[] features;
         int dim;
-        try (FrozenEncoder encoder = new FrozenEncoder(config, info.input.height, state(config, weights, info))) {
+        try (FrozenEncoder encoder = new FrozenEncoder(version.encoder(), version.size(), version.weights())) {
             features = encoder.embed(pixels, count);
             dim = encoder.featureDim();
         }
@@ -170,16 +164,5 @@ public final class ModelCommand {
             Npy.writeI64(o, labels, count);
         }
         return count;
-    }
-
-    /** The encoder's tensors under DJL names (param/...), from the PyTorch-named safetensors. */
-    static LearnerState state(EncoderConfig config, byte[] weights, ModelArtifact info) {
-        return CommittedArtifactLoader.state(config, SafetensorsReader.read(weights), info);
-    }
-
-    private static byte[] read(FileSystem fs, org.apache.flink.core.fs.Path path) throws IOException {
-        try (FSDataInputStream in = fs.open(path)) {
-            return in.readAllBytes();
-        }
     }
 }
