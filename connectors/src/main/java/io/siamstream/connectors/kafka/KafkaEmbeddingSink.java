@@ -8,7 +8,6 @@ import java.util.Properties;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -34,21 +33,9 @@ public final class KafkaEmbeddingSink {
     public static KafkaSink<Embedding> of(String bootstrapServers, String topic, KafkaImageDeserializer.KeyFormat keyFormat,
                                           DeliveryGuarantee guarantee, String transactionalIdPrefix,
                                           Properties producerProperties) {
-        KafkaImageSource.required(bootstrapServers, "bootstrap servers");
         KafkaImageSource.required(topic, "embeddings topic");
-        var builder = KafkaSink.<Embedding>builder()
-                .setBootstrapServers(bootstrapServers)
-                .setRecordSerializer(new Serializer(topic, keyFormat))
-                .setDeliveryGuarantee(guarantee);
-        Properties properties = new Properties();
-        properties.putAll(producerProperties);
-        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
-            KafkaImageSource.required(transactionalIdPrefix, "transactional id prefix (for exactly-once)");
-            properties.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
-                    String.valueOf(KafkaJsonSink.DEFAULT_TRANSACTION_TIMEOUT_MS));
-            builder.setTransactionalIdPrefix(transactionalIdPrefix);
-        }
-        return builder.setKafkaProducerConfig(properties).build();
+        return KafkaJsonSink.sink(bootstrapServers, new Serializer(topic, keyFormat), guarantee, transactionalIdPrefix,
+                producerProperties);
     }
 
     /** The value of an embedding: its vector as float32 little-endian. */

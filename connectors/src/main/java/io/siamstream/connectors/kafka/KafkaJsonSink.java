@@ -42,8 +42,21 @@ public final class KafkaJsonSink {
     /** As {@link #of(String, String, DeliveryGuarantee, String)}, with extra Kafka producer properties. */
     public static <T> KafkaSink<T> of(String bootstrapServers, String topic, DeliveryGuarantee guarantee,
                                       String transactionalIdPrefix, Properties producerProperties) {
-        KafkaImageSource.required(bootstrapServers, "bootstrap servers");
         KafkaImageSource.required(topic, "output topic");
+        return sink(bootstrapServers, KafkaRecordSerializationSchema.<T>builder()
+                .setTopic(topic)
+                .setValueSerializationSchema(new Json<T>())
+                .build(), guarantee, transactionalIdPrefix, producerProperties);
+    }
+
+    /**
+     * A KafkaSink of {@code serializer}'s records with the job's delivery rules: for EXACTLY_ONCE a transactional id
+     * prefix is required and transaction.timeout.ms defaults to {@value #DEFAULT_TRANSACTION_TIMEOUT_MS}.
+     */
+    static <T> KafkaSink<T> sink(String bootstrapServers, KafkaRecordSerializationSchema<T> serializer,
+                                 DeliveryGuarantee guarantee, String transactionalIdPrefix,
+                                 Properties producerProperties) {
+        KafkaImageSource.required(bootstrapServers, "bootstrap servers");
         if (guarantee == null) {
             throw new IllegalArgumentException("kafka sink: a delivery guarantee is required");
         }
@@ -51,10 +64,7 @@ public final class KafkaJsonSink {
         properties.putAll(producerProperties);
         var builder = KafkaSink.<T>builder()
                 .setBootstrapServers(bootstrapServers)
-                .setRecordSerializer(KafkaRecordSerializationSchema.<T>builder()
-                        .setTopic(topic)
-                        .setValueSerializationSchema(new Json<T>())
-                        .build())
+                .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(guarantee);
         if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             KafkaImageSource.required(transactionalIdPrefix, "transactional id prefix (for exactly-once)");
