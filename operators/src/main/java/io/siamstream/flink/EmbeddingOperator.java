@@ -362,22 +362,24 @@ public class EmbeddingOperator extends AbstractStreamOperator<Embedding>
             return;
         }
         ModelUpdate target = versions.get(newest.getKey());
-        ImageEmbedder next = null;
         try {
             EncoderVersion loaded = loader.load(target);
             if (loaded.channels() == settings.channels() && loaded.size() == settings.size()) {
-                next = new ImageEmbedder(loaded, device);
+                ImageEmbedder next = new ImageEmbedder(loaded, device);
+                LOG.info("embedding: version {} is committed ahead of the checkpoint that covers its announcement",
+                        target.version);
+                coveredBy.put(target.version, Long.MIN_VALUE);
+                use(next);
             }
-        } catch (ModelVersionRejected | RuntimeException e) {
-            // not committed yet, or something the regular path will reject with its reason once it is covered
-        }
-        if (next != null) {
-            LOG.info("embedding: version {} is committed ahead of the checkpoint that covers its announcement",
-                    target.version);
-            coveredBy.put(target.version, Long.MIN_VALUE);
-            use(next);
             return;
+        } catch (ModelVersionRejected e) {
+            if (!e.retryable()) {
+                return;   // the regular path rejects it with its reason once it is covered: no need to read it again
+            }
+        } catch (RuntimeException e) {
+            return;       // likewise
         }
+        // not committed yet: look again shortly
         var time = getProcessingTimeService();
         if (!aheadScheduled && time.getCurrentProcessingTime() + RETRY_MILLIS <= aheadUntil) {
             aheadScheduled = true;
