@@ -93,17 +93,27 @@ final class BenchProbes {
         }
 
         private static double busySeconds() {
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                long sum = 0;
-                for (int i = 1; i <= 8; i++) {
-                    sum += Long.parseLong(f[i]);
+            long busy = busyNanos();
+            return busy < 0 ? Double.NaN : busy / 1e9;
+        }
+    }
+
+    /**
+     * CPU time all processes spent busy since boot (user, nice, system, irq, softirq, steal; not idle or iowait),
+     * from /proc/stat; -1 where it cannot be read.
+     */
+    static long busyNanos() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i <= 8; i++) {
+                if (i != 4 && i != 5) {  // idle, iowait
+                    busy += Long.parseLong(f[i]);
                 }
-                long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-                return (sum - idle) / 100.0; // USER_HZ is 100 on Linux
-            } catch (IOException | RuntimeException e) {
-                return Double.NaN;
             }
+            return busy * 10_000_000L;  // USER_HZ is 100 on Linux
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

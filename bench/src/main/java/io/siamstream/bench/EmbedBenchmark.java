@@ -186,7 +186,7 @@ public final class EmbedBenchmark {
             List<String> rows = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 // Java round
-                long busy0 = busyNanos();
+                long busy0 = BenchProbes.busyNanos();
                 long cpu0 = os.getProcessCpuTime();
                 long thread0 = threads.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
@@ -197,13 +197,13 @@ public final class EmbedBenchmark {
                 long cpu = os.getProcessCpuTime() - cpu0;
                 // with one intra-op thread libtorch computes on the calling thread; the rest is the JVM's own (GC, JIT)
                 double mainShare = (threads.getCurrentThreadCpuTime() - thread0) * 100.0 / cpu;
-                double javaOther = foreign(busyNanos() - busy0, cpu, wall);
+                double javaOther = foreign(BenchProbes.busyNanos() - busy0, cpu, wall);
                 double images = (double) perRound * batch;
                 javaRate[r] = images / (wall / 1e9);
                 javaCpuRate[r] = images / (cpu / 1e9);
 
                 // PyTorch round: the same batches in the same order
-                busy0 = busyNanos();
+                busy0 = BenchProbes.busyNanos();
                 cpu0 = os.getProcessCpuTime();
                 t0 = System.nanoTime();
                 String json = command(pyIn, pyOut, py, "embed " + perRound);
@@ -211,7 +211,7 @@ public final class EmbedBenchmark {
                 double sum = Arrays.stream(numbers(json, "times_ms")).sum();
                 double pyCpu = numbers(json, "cpu_s")[0];
                 long bothCpu = (long) (pyCpu * 1e9) + (os.getProcessCpuTime() - cpu0);
-                double torchOther = foreign(busyNanos() - busy0, bothCpu, pyWall);
+                double torchOther = foreign(BenchProbes.busyNanos() - busy0, bothCpu, pyWall);
                 torchRate[r] = images / (sum / 1e3);
                 torchCpuRate[r] = images / pyCpu;
                 ratio[r] = javaRate[r] / torchRate[r];
@@ -355,22 +355,6 @@ public final class EmbedBenchmark {
         String list = m.group(1) != null ? m.group(1) : m.group(2);
         return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                 .mapToDouble(Double::parseDouble).toArray();
-    }
-
-    /** CPU time all processes spent busy since boot (user, nice, system, irq, softirq, steal), from /proc/stat. */
-    private static long busyNanos() {
-        try {
-            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i = 1; i <= 8; i++) {
-                if (i != 4 && i != 5) {  // idle, iowait
-                    busy += Long.parseLong(f[i]);
-                }
-            }
-            return busy * 10_000_000L;  // USER_HZ is 100 on Linux
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
     }
 
     /** Percent of the whole machine's CPU that processes other than the two sides used during a round. */

@@ -194,7 +194,7 @@ public final class PublicationLatencyBenchmark {
                         + " every %s, %.0f images/s to embed, until %d versions have an embedding or %.1f min; %s%n",
                 batch, publishEvery, interval, rate, versions, minutes, applied);
         String loadBefore = loadAverage();
-        Load load = Load.start();
+        BenchProbes.Load load = BenchProbes.Load.start();
         long t0 = System.currentTimeMillis();
         JobClient job = env.executeAsync("siamstream publication latency");
         watcher.start();
@@ -217,7 +217,7 @@ public final class PublicationLatencyBenchmark {
         String status = job.getJobStatus().get().name();
         stop.set(true);
         watcher.join();
-        double otherLoad = load.foreignShare();
+        double otherLoad = load.foreignShare() * 100;
         if (!job.getJobStatus().get().isGloballyTerminalState()) {
             job.cancel().get();
         }
@@ -385,40 +385,6 @@ public final class PublicationLatencyBenchmark {
             return f[0] + " " + f[1] + " " + f[2];
         } catch (IOException e) {
             return "?";
-        }
-    }
-
-    /** The share of the machine's CPU that processes other than this JVM used since {@link #start}. */
-    private record Load(long busy, long own, long wall) {
-        static Load start() {
-            return new Load(busyNanos(), ownNanos(), System.nanoTime());
-        }
-
-        double foreignShare() {
-            long b = busyNanos() - busy;
-            long o = ownNanos() - own;
-            long w = System.nanoTime() - wall;
-            return Math.max(0, b - o) * 100.0 / ((double) w * Runtime.getRuntime().availableProcessors());
-        }
-
-        private static long ownNanos() {
-            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                    .getOperatingSystemMXBean()).getProcessCpuTime();
-        }
-
-        private static long busyNanos() {
-            try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                long busy = 0;
-                for (int i = 1; i <= 8; i++) {
-                    if (i != 4 && i != 5) {  // idle, iowait
-                        busy += Long.parseLong(f[i]);
-                    }
-                }
-                return busy * 10_000_000L;  // USER_HZ is 100 on Linux
-            } catch (IOException | RuntimeException e) {
-                return 0;
-            }
         }
     }
 
