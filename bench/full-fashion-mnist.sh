@@ -23,6 +23,8 @@
 #                   job started), steps/, reports/ (JSON lines), checkpoints/, lib/
 #   SKIP_BUILD=1    use the last build; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo)
+#   EXTRA_ARGS      more job options, appended after the ones above (e.g. another method:
+#                   "--siamstream.method simclr --siamstream.train.optimizer lars")
 # Builds with the reactor (bench/lib/prologue.sh; package, no install). The checkout's classes and module jars are
 # copied to OUT/lib first, so a rebuild during the (long) run does not change the code under it.
 set -euo pipefail
@@ -67,6 +69,8 @@ if [[ "$WHAT" == job || "$WHAT" == all ]]; then
         --siamstream.train.base-lr "$BASE_LR" --siamstream.train.schedule-steps "$SCHEDULE_STEPS"
         --siamstream.train.publish-every "$PUBLISH_EVERY" --siamstream.eval.linear-every "$LINEAR_EVERY"
         --siamstream.train.device cpu --siamstream.output "$OUT")
+  read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
+  ARGS+=("${EXTRA[@]}")
   echo "# $(date -u +%FT%TZ) job: $MAIN ${ARGS[*]} ($STEPS steps, $THREADS thread(s), nice $NICE)" | tee "$OUT/job.log"
   START=$(date +%s)
   java_run "$MAIN" "${ARGS[@]}" 2>&1 | while IFS= read -r line; do
