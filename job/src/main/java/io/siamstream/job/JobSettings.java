@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public record JobSettings(
         String data, long epochs, int splits, long seed, LearnerConfig learner, boolean sequenceBatching,
-        int publishEvery, int maxPendingPairs, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
+        int publishEvery, int maxPendingPairs, boolean evaluate, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
         String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std)
         implements Serializable {
 
@@ -116,7 +116,7 @@ public record JobSettings(
         return new JobSettings(data, conf.get(SiamstreamOptions.EPOCHS),
                 conf.get(SiamstreamOptions.SPLITS), conf.get(SiamstreamOptions.SEED), learner, batching.equals("sequence"),
                 conf.get(SiamstreamOptions.PUBLISH_EVERY), maxPendingPairs(conf, channels, size),
-                conf.get(SiamstreamOptions.LINEAR_EVERY),
+                conf.get(SiamstreamOptions.EVALUATE), conf.get(SiamstreamOptions.LINEAR_EVERY),
                 conf.get(SiamstreamOptions.VIEW1_PARALLELISM), conf.get(SiamstreamOptions.VIEW2_PARALLELISM),
                 conf.get(SiamstreamOptions.PAIR_TIMEOUT), conf.get(SiamstreamOptions.OUTPUT),
                 format, channels, size, mean, std);
@@ -283,7 +283,7 @@ public record JobSettings(
      * The evaluation data, or null when there is none: Fashion-MNIST and CIFAR-10 use the train split as the kNN
      * bank and the test split as queries; an image folder with at least two class folders holds every
      * {@value #HOLD_OUT}-th labelled image out as a query; an unlabelled folder (or one this client cannot list) is
-     * not evaluated, which is logged.
+     * not evaluated, which is logged. (Whether the job evaluates at all is {@link #evaluate()}.)
      */
     public SerializableSupplier<EvaluationSet> evaluation() {
         return switch (format) {

@@ -85,8 +85,14 @@ public final class SiamstreamJob {
         return build(settings, images, standardEvaluator(settings));
     }
 
-    /** The kNN / linear probe / feature-std evaluation of the settings' evaluation data, or null where there is none. */
+    /**
+     * The kNN / linear probe / feature-std evaluation of the settings' evaluation data, or null where there is none
+     * or evaluation is off ({@code siamstream.eval.enabled}).
+     */
     private static EvaluationOperator standardEvaluator(JobSettings settings) {
+        if (!settings.evaluate()) {
+            return null;
+        }
         SerializableSupplier<EvaluationSet> evaluation = settings.evaluation();
         return evaluation == null ? null
                 : EvaluationOperator.standard(settings.learner(), evaluation, settings.linearEvery());

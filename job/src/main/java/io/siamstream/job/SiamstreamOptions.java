@@ -120,6 +120,10 @@ public final class SiamstreamOptions {
                     + " a seq that never arrived (a record lost upstream without a skip marker); its stragglers go to"
                     + " the dead letter as late-pair, and the forcedBatches metric counts it. Pairs arrive out of order"
                     + " by up to a few thousand seqs in normal running, so keep it well above that.");
+    public static final ConfigOption<Boolean> EVALUATE = ConfigOptions.key("siamstream.eval.enabled")
+            .booleanType().defaultValue(true).withDescription("Evaluate published encoders inside the job (kNN, linear"
+                    + " probe, feature std). false: no evaluation operator work and no reports, e.g. where a separate"
+                    + " service scores the exported models, or a benchmark gives every core to training.");
     public static final ConfigOption<Integer> LINEAR_EVERY = ConfigOptions.key("siamstream.eval.linear-every")
             .intType().defaultValue(4).withDescription("Run the linear probe every N evaluations (0: never).");
     public static final ConfigOption<Integer> VIEW1_PARALLELISM = ConfigOptions.key("siamstream.augment.view1.parallelism")
