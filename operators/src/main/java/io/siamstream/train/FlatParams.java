@@ -205,6 +205,13 @@ public final class FlatParams implements AutoCloseable {
         return Collections.unmodifiableList(params);
     }
 
+    /** Adds where each parameter's array lies in {@link #values()} to {@code into}, keyed by the array. */
+    public void addLocations(Map<NDArray, io.siamstream.method.FlatLocator.Location> into) {
+        for (int i = 0; i < params.size(); i++) {
+            into.put(params.get(i).value(), new io.siamstream.method.FlatLocator.Location(values, offsets[i], sizes[i]));
+        }
+    }
+
     /** Index of {@code name} in {@link #params()}, or -1. */
     public int indexOf(String name) {
         return indexByName.getOrDefault(name, -1);

@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.siamstream.eval.CollapseIndicator;
+import io.siamstream.method.FlatLocator;
 import io.siamstream.method.MomentumUpdate;
 import io.siamstream.method.SslMethod;
 import io.siamstream.model.ParameterInit;
@@ -52,6 +53,8 @@ public final class Learner implements AutoCloseable {
     /** The trainable parameters with the scheduled lr, and those with a fixed lr (SimSiam's predictor). */
     private final FlatParams scheduled;
     private final FlatParams fixedLr;
+    /** The momentum network's averaged parameters (null without one). */
+    private final FlatParams targetFlat;
     private final List<NDArray> runningStats = new ArrayList<>();
     private long step;
     private long skipped;
@@ -95,6 +98,21 @@ public final class Learner implements AutoCloseable {
             ParameterInit.install(target, state == null ? copiesOf(network) : valuesFrom(state, LearnerState.TARGET));
             target.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
             target.freezeParameters(true);
+            // its averaged tensors in one flat buffer too, so the EMA runs over a few contiguous runs
+            List<Pair<String, Parameter>> averaged = new ArrayList<>();
+            for (Pair<String, Parameter> pair : target.getParameters()) {
+                if (MomentumUpdate.isTrainable(pair.getValue())) {
+                    averaged.add(pair);
+                }
+            }
+            this.targetFlat = FlatParams.of(manager, averaged, false);
+            Map<NDArray, FlatLocator.Location> locations = new IdentityHashMap<>();
+            scheduled.addLocations(locations);
+            fixedLr.addLocations(locations);
+            targetFlat.addLocations(locations);
+            method.useFlatLocator(locations::get);
+        } else {
+            this.targetFlat = null;
         }
         method.initState(manager, config.seed(), state == null ? Map.of() : state.withPrefix(LearnerState.METHOD));
         this.store = new ParameterStore(manager, false);
@@ -441,6 +459,9 @@ public final class Learner implements AutoCloseable {
         optimizer.close();
         scheduled.close();
         fixedLr.close();
+        if (targetFlat != null) {
+            targetFlat.close();
+        }
         manager.close();
     }
 }

@@ -213,4 +213,63 @@ class FlatSgdTest {
             assertThat(model.trainable.get(0).getValue().getArray().getGradient().toFloatArray()).containsOnly(0f);
         }
     }
+
+    @Test
+    void emaOverFlatRunsEqualsPerTensorEmaBitForBit() {
+        LearnerConfig byol = LearnerConfig.smallConvNet(io.siamstream.method.ByolConfig.paper(), 16, 4, 7);
+        List<SslMethod> methods = new ArrayList<>();
+        try (NDManager manager = Engines.pyTorch().newBaseManager()) {
+            List<Map<String, Tensor>> targets = new ArrayList<>();
+            int[] sizes = new int[2];
+            for (boolean flat : new boolean[] {false, true}) {
+                SslMethod method = byol.method().create(byol.encoder(), byol.heads());
+                methods.add(method);
+                SiameseNetwork online = method.online();
+                SiameseNetwork target = method.target();
+                for (SiameseNetwork network : List.of(online, target)) {
+                    ParameterInit.install(network, ParameterInit.pytorchDefaults(network, 7));
+                    network.initialize(manager, DataType.FLOAT32, INPUT);
+                }
+                List<Pair<String, Parameter>> onlineParams = new ArrayList<>();
+                List<Pair<String, Parameter>> targetParams = new ArrayList<>();
+                online.getParameters().forEach(p -> {
+                    if (p.getValue().requiresGradient()) {
+                        onlineParams.add(p);
+                    }
+                });
+                target.getParameters().forEach(p -> {
+                    if (io.siamstream.method.MomentumUpdate.isTrainable(p.getValue())) {
+                        targetParams.add(p);
+                    }
+                });
+                io.siamstream.method.MomentumUpdate ema;
+                if (flat) {
+                    FlatParams onlineFlat = FlatParams.of(manager, onlineParams, true);
+                    FlatParams targetFlat = FlatParams.of(manager, targetParams, false);
+                    Map<NDArray, io.siamstream.method.FlatLocator.Location> locations =
+                            new java.util.IdentityHashMap<>();
+                    onlineFlat.addLocations(locations);
+                    targetFlat.addLocations(locations);
+                    ema = new io.siamstream.method.MomentumUpdate(target, online, locations::get);
+                    onlineFlat.values().muli(1.5f);
+                } else {
+                    ema = new io.siamstream.method.MomentumUpdate(target, online);
+                    onlineParams.forEach(p -> p.getValue().getArray().muli(1.5f));
+                }
+                sizes[flat ? 1 : 0] = ema.size();
+                JniUtils.setGradMode(false);
+                for (double tau : new double[] {0.99, 0.996, 0.9}) {
+                    try (NDScope scope = new NDScope()) {
+                        ema.apply(tau);
+                    }
+                }
+                Map<String, Tensor> values = new LinkedHashMap<>();
+                target.getParameters().forEach(p -> values.put(p.getKey(), tensor(p.getValue().getArray())));
+                targets.add(values);
+            }
+            assertSameBits(targets.get(1), targets.get(0));
+            assertThat(sizes[0]).as("tensors").isGreaterThan(10);
+            assertThat(sizes[1]).as("runs: weights, then biases and BN parameters").isEqualTo(2);
+        }
+    }
 }
