@@ -23,6 +23,7 @@ public final class Byol implements SslMethod {
     private final SiameseNetwork online;
     private final SiameseNetwork target;
     private MomentumUpdate ema;
+    private FlatLocator flatLocator;
 
     public Byol(ByolConfig config, EncoderConfig encoder, HeadConfig heads) {
         this.config = config;
@@ -64,9 +65,14 @@ public final class Byol implements SslMethod {
     }
 
     @Override
+    public void useFlatLocator(FlatLocator locator) {
+        this.flatLocator = locator;
+    }
+
+    @Override
     public void afterUpdate(long step, double progress) {
         if (ema == null) {
-            ema = new MomentumUpdate(target, online);
+            ema = new MomentumUpdate(target, online, flatLocator);
         }
         ema.apply(config.tauAt(progress));
     }

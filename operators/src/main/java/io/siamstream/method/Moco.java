@@ -28,6 +28,7 @@ public final class Moco implements SslMethod {
     private final SiameseNetwork key;
     private final int keyDim;
     private MomentumUpdate ema;
+    private FlatLocator flatLocator;
     private KeyQueue queue;
     private NDArray pendingKeys;
 
@@ -81,9 +82,14 @@ public final class Moco implements SslMethod {
     }
 
     @Override
+    public void useFlatLocator(FlatLocator locator) {
+        this.flatLocator = locator;
+    }
+
+    @Override
     public void afterUpdate(long step, double progress) {
         if (ema == null) {
-            ema = new MomentumUpdate(key, query);
+            ema = new MomentumUpdate(key, query, flatLocator);
         }
         ema.apply(config.momentum());
         queue.enqueue(pendingKeys);

@@ -61,6 +61,12 @@ public interface SslMethod {
     Output forward(ParameterStore store, NDArray view1, NDArray view2);
 
     /**
+     * Tells the method where the parameters' arrays lie in flat buffers, so that its momentum update (if any) can run
+     * over contiguous runs; called by the learner before the first step. Without it, updates go tensor by tensor.
+     */
+    default void useFlatLocator(FlatLocator locator) {}
+
+    /**
      * Runs after the optimizer applied update {@code step} (0 for the first) with schedule progress
      * {@code progress} in [0, 1]: momentum updates of the target, enqueueing keys. Not called for a skipped step.
      */

@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.siamstream.eval.CollapseIndicator;
+import io.siamstream.method.FlatLocator;
 import io.siamstream.method.MomentumUpdate;
 import io.siamstream.method.SslMethod;
 import io.siamstream.model.ParameterInit;
@@ -49,8 +50,11 @@ public final class Learner implements AutoCloseable {
     private final ParameterStore store;
     private final SgdMomentum optimizer;
     private final LrSchedule schedule;
-    private final List<SgdMomentum.Param> scheduled = new ArrayList<>();
-    private final List<SgdMomentum.Param> fixedLr = new ArrayList<>();
+    /** The trainable parameters with the scheduled lr, and those with a fixed lr (SimSiam's predictor). */
+    private final FlatParams scheduled;
+    private final FlatParams fixedLr;
+    /** The momentum network's averaged parameters (null without one). */
+    private final FlatParams targetFlat;
     private final List<NDArray> runningStats = new ArrayList<>();
     private long step;
     private long skipped;
@@ -69,12 +73,46 @@ public final class Learner implements AutoCloseable {
                 ? ParameterInit.pytorchDefaults(network, config.seed())
                 : valuesFrom(state, LearnerState.PARAM));
         network.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
+        // Each optimizer group's parameters become views of one flat buffer (gradients too), before anything keeps
+        // their arrays: the target's copies, the EMA, the parameter store.
+        Set<Parameter> fixed = Collections.newSetFromMap(new IdentityHashMap<>());
+        Block fixedBlock = method.fixedLrBlock();
+        if (fixedBlock != null) {
+            fixed.addAll(fixedBlock.getParameters().values());
+        }
+        List<Pair<String, Parameter>> scheduledParams = new ArrayList<>();
+        List<Pair<String, Parameter>> fixedLrParams = new ArrayList<>();
+        for (Pair<String, Parameter> pair : network.getParameters()) {
+            Parameter p = pair.getValue();
+            if (p.requiresGradient()) {
+                (fixed.contains(p) ? fixedLrParams : scheduledParams).add(pair);
+            } else if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
+                runningStats.add(p.getArray());
+            }
+        }
+        this.scheduled = FlatParams.of(manager, scheduledParams, true);
+        this.fixedLr = FlatParams.of(manager, fixedLrParams, true);
         this.target = method.target();
         if (target != null) {
             // The momentum network starts as a copy of the online network's parts it mirrors.
             ParameterInit.install(target, state == null ? copiesOf(network) : valuesFrom(state, LearnerState.TARGET));
             target.initialize(manager, DataType.FLOAT32, inputShape(config.batchSize()));
             target.freezeParameters(true);
+            // its averaged tensors in one flat buffer too, so the EMA runs over a few contiguous runs
+            List<Pair<String, Parameter>> averaged = new ArrayList<>();
+            for (Pair<String, Parameter> pair : target.getParameters()) {
+                if (MomentumUpdate.isTrainable(pair.getValue())) {
+                    averaged.add(pair);
+                }
+            }
+            this.targetFlat = FlatParams.of(manager, averaged, false);
+            Map<NDArray, FlatLocator.Location> locations = new IdentityHashMap<>();
+            scheduled.addLocations(locations);
+            fixedLr.addLocations(locations);
+            targetFlat.addLocations(locations);
+            method.useFlatLocator(locations::get);
+        } else {
+            this.targetFlat = null;
         }
         method.initState(manager, config.seed(), state == null ? Map.of() : state.withPrefix(LearnerState.METHOD));
         this.store = new ParameterStore(manager, false);
@@ -82,19 +120,8 @@ public final class Learner implements AutoCloseable {
                 config.optimizer().larsTrustCoefficient());
         this.schedule = config.optimizer().schedule(config.batchSize());
 
-        Set<Parameter> fixed = Collections.newSetFromMap(new IdentityHashMap<>());
-        Block fixedBlock = method.fixedLrBlock();
-        if (fixedBlock != null) {
-            fixed.addAll(fixedBlock.getParameters().values());
-        }
-        for (Pair<String, Parameter> pair : network.getParameters()) {
-            Parameter p = pair.getValue();
-            if (p.requiresGradient()) {
-                (fixed.contains(p) ? fixedLr : scheduled).add(new SgdMomentum.Param(pair.getKey(), p.getArray()));
-            } else if (p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR) {
-                runningStats.add(p.getArray());
-            }
-        }
+        optimizer.register(scheduled);
+        optimizer.register(fixedLr);
         if (target != null) {
             for (Parameter p : target.getParameters().values()) {
                 if (!MomentumUpdate.isTrainable(p)) {
@@ -170,8 +197,8 @@ public final class Learner implements AutoCloseable {
 
     private void restoreOptimizer(LearnerState state) {
         Set<String> names = new java.util.HashSet<>();
-        scheduled.forEach(p -> names.add(p.name()));
-        fixedLr.forEach(p -> names.add(p.name()));
+        scheduled.params().forEach(p -> names.add(p.name()));
+        fixedLr.params().forEach(p -> names.add(p.name()));
         for (Map.Entry<String, Tensor> entry : state.tensors().entrySet()) {
             if (entry.getKey().startsWith(LearnerState.MOMENTUM)) {
                 String name = entry.getKey().substring(LearnerState.MOMENTUM.length());
@@ -220,8 +247,8 @@ public final class Learner implements AutoCloseable {
                 for (int i = 0; i < runningStats.size(); i++) {
                     runningStats.get(i).set(statsBefore.get(i).toByteBuffer());
                 }
-                SgdMomentum.zeroGradients(scheduled);
-                SgdMomentum.zeroGradients(fixedLr);
+                scheduled.zeroGradients();
+                fixedLr.zeroGradients();
                 skipped++;
                 return new StepResult(step, loss, true, Double.NaN, Double.NaN,
                         CollapseIndicator.reference(config.heads().projectorOut()), lr, millisSince(start));
@@ -430,6 +457,11 @@ public final class Learner implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
+        scheduled.close();
+        fixedLr.close();
+        if (targetFlat != null) {
+            targetFlat.close();
+        }
         manager.close();
     }
 }

@@ -2,8 +2,10 @@ package io.siamstream.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
@@ -23,6 +25,12 @@ import java.util.Map;
  * <p>The momentum buffers are keyed by parameter name and live in this optimizer's own manager, so they can be
  * written to a checkpoint and restored into a fresh learner (DJL's own SGD keys them by instance ids and keeps them
  * private). Temporaries of an update are created under the caller's NDScope and closed with it.
+ *
+ * <p>Two ways to update: {@link #update(List, double)} loops over loose parameters (several native calls each, the
+ * reference), and {@link #update(FlatParams, double)} updates a group whose parameters, gradients and momentum buffers
+ * are views of flat buffers with a handful of native calls for the whole group. Both compute the same elementwise
+ * operations in the same order, so their results are identical bit for bit; the flat one's per-name buffers are views
+ * of its flat buffer, so {@link #buffers()} and {@link #restoreBuffer} are the same for both.
  */
 public final class SgdMomentum implements AutoCloseable {
 
@@ -31,6 +39,10 @@ public final class SgdMomentum implements AutoCloseable {
     private final double larsEta;
     private final NDManager manager;
     private final Map<String, NDArray> buffers = new LinkedHashMap<>();
+    private final Map<FlatParams, FlatBuffer> flat = new java.util.IdentityHashMap<>();
+    private final NDArray momentumScalar;
+    private final NDArray weightDecayScalar;
+    private final NDArray etaScalar;
 
     public SgdMomentum(NDManager parent, double momentum, double weightDecay) {
         this(parent, momentum, weightDecay, 0);
@@ -48,6 +60,36 @@ public final class SgdMomentum implements AutoCloseable {
         this.weightDecay = weightDecay;
         this.larsEta = larsEta;
         this.manager = parent.newSubManager();
+        // the scalar operands of every flat update, made once: x.mul(Number) makes the same 0-d array each call
+        this.momentumScalar = manager.create((float) momentum);
+        this.weightDecayScalar = manager.create((float) weightDecay);
+        this.etaScalar = manager.create((float) larsEta);
+        for (NDArray scalar : List.of(momentumScalar, weightDecayScalar, etaScalar)) {
+            NDScope.unregister(scalar);
+        }
+    }
+
+    /**
+     * The momentum buffer of a flat group: one flat array (made at the first update or restore) with a view per
+     * parameter, and which parameters have a buffer yet (all or none, except after restoring a partial state).
+     */
+    private static final class FlatBuffer {
+        NDArray array;
+        NDArray[] views;
+        final boolean[] present;
+        int presentCount;
+
+        FlatBuffer(int n) {
+            present = new boolean[n];
+        }
+    }
+
+    /**
+     * Registers a flat group, so that {@link #restoreBuffer} can find its parameters' names. Register groups in the
+     * order they are updated: that is the order of {@link #buffers()}.
+     */
+    public void register(FlatParams group) {
+        flat.putIfAbsent(group, new FlatBuffer(group.params().size()));
     }
 
     /** A named trainable tensor. */
@@ -81,6 +123,112 @@ public final class SgdMomentum implements AutoCloseable {
         }
     }
 
+    /**
+     * Applies one update to every parameter of {@code group} with learning rate {@code lr}, then zeroes the group's
+     * gradients; the same arithmetic as {@link #update(List, double)}, on the flat buffers: d = g + wd w in place in the
+     * gradient buffer (LARS: on the multi-dimensional region only, then each layer's slice scaled by its trust ratio),
+     * b = m b + d (b = d on the first step), w = w - lr b.
+     */
+    public void update(FlatParams group, double lr) {
+        if (group.isEmpty()) {
+            return;
+        }
+        register(group);
+        NDArray w = group.values();
+        NDArray d = group.grads();
+        if (larsEta > 0) {
+            if (group.matrixSize() > 0) {
+                if (weightDecay != 0) {
+                    group.matrixGrads().addi(group.matrixValues().mul(weightDecayScalar));
+                }
+                larsAdaptInPlace(group);
+            }
+        } else if (weightDecay != 0) {
+            d.addi(w.mul(weightDecayScalar));
+        }
+        NDArray lrScalar = manager.create((float) lr);
+        if (momentum == 0) {
+            w.subi(d.mul(lrScalar));
+        } else {
+            FlatBuffer buffer = flat.get(group);
+            if (buffer.presentCount == buffer.present.length) {
+                buffer.array.muli(momentumScalar).addi(d);
+            } else if (buffer.array == null) {
+                buffer.array = keep(d.duplicate());
+                makeViews(group, buffer);
+                markAllPresent(group, buffer);
+            } else {
+                // a partially restored state: per parameter, as the loose update would do it
+                for (int i = 0; i < buffer.present.length; i++) {
+                    long from = group.offset(i);
+                    long to = from + group.size(i);
+                    NDArray di = JniUtils.index((PtNDArray) d, new long[] {from}, new long[] {to}, new long[] {1},
+                            (ai.djl.pytorch.engine.PtNDManager) manager);
+                    if (buffer.present[i]) {
+                        NDArray bi = JniUtils.index((PtNDArray) buffer.array, new long[] {from}, new long[] {to},
+                                new long[] {1}, (ai.djl.pytorch.engine.PtNDManager) manager);
+                        bi.muli(momentumScalar).addi(di);
+                    } else {
+                        JniUtils.indexSet((PtNDArray) buffer.array, (PtNDArray) di, new long[] {from},
+                                new long[] {to}, new long[] {1});
+                    }
+                }
+                markAllPresent(group, buffer);
+            }
+            w.subi(buffer.array.mul(lrScalar));
+        }
+        group.zeroGradients();
+    }
+
+    /**
+     * LARS on the gradient buffer of {@code group}, already holding d = g + wd w in its multi-dimensional region: each
+     * layer's slice is scaled by eta ||w|| / ||d|| (1 where either norm is 0). The norms are taken per layer (on views,
+     * bit for bit the loose update's); the ratios are computed once for all layers on stacked norms.
+     */
+    private void larsAdaptInPlace(FlatParams group) {
+        List<NDArray> values = group.matrixValueSlices();
+        List<NDArray> grads = group.matrixGradSlices();
+        NDList weightNorms = new NDList(values.size());
+        NDList updateNorms = new NDList(values.size());
+        for (int i = 0; i < values.size(); i++) {
+            weightNorms.add(values.get(i).norm());
+            updateNorms.add(grads.get(i).norm());
+        }
+        NDArray weightNorm = NDArrays.stack(weightNorms);
+        NDArray updateNorm = NDArrays.stack(updateNorms);
+        NDArray ratio = weightNorm.mul(etaScalar).div(updateNorm);
+        NDArray usable = weightNorm.gt(0f).logicalAnd(updateNorm.gt(0f));
+        NDArray trust = NDArrays.where(usable, ratio, weightNorm.onesLike());
+        NDList perLayer = trust.split(values.size());
+        for (int i = 0; i < grads.size(); i++) {
+            grads.get(i).muli(perLayer.get(i));
+        }
+    }
+
+    private void makeViews(FlatParams group, FlatBuffer buffer) {
+        List<Param> params = group.params();
+        buffer.views = new NDArray[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            long from = group.offset(i);
+            try (NDArray slice = JniUtils.index((PtNDArray) buffer.array, new long[] {from},
+                    new long[] {from + group.size(i)}, new long[] {1}, (ai.djl.pytorch.engine.PtNDManager) manager)) {
+                NDScope.unregister(slice);
+                buffer.views[i] = keep(JniUtils.reshape((PtNDArray) slice,
+                        params.get(i).value().getShape().getShape()));
+            }
+        }
+    }
+
+    private void markAllPresent(FlatParams group, FlatBuffer buffer) {
+        for (int i = 0; i < buffer.present.length; i++) {
+            if (!buffer.present[i]) {
+                buffer.present[i] = true;
+                buffers.put(group.params().get(i).name(), buffer.views[i]);
+            }
+        }
+        buffer.presentCount = buffer.present.length;
+    }
+
     /** d scaled by eta ||w|| / ||d||, or unscaled where either norm is 0; computed on the device, no sync. */
     private NDArray larsAdapted(NDArray w, NDArray d) {
         NDArray weightNorm = w.norm();
@@ -89,6 +237,11 @@ public final class SgdMomentum implements AutoCloseable {
         NDArray usable = weightNorm.gt(0f).logicalAnd(updateNorm.gt(0f));
         NDArray trust = NDArrays.where(usable, ratio, weightNorm.onesLike());
         return d.mul(trust);
+    }
+
+    /** Clears the gradients of a flat group without updating (a skipped step): one native call. */
+    public static void zeroGradients(FlatParams group) {
+        group.zeroGradients();
     }
 
     /** Clears gradients without updating (a skipped step). */
@@ -103,9 +256,41 @@ public final class SgdMomentum implements AutoCloseable {
         return buffers;
     }
 
-    /** Installs a restored buffer, created in this optimizer's manager. */
+    /**
+     * Installs a restored buffer: for a parameter of a registered flat group it is copied into that parameter's view
+     * of the group's flat buffer (which stays a view); otherwise it is created in this optimizer's manager.
+     */
     public void restoreBuffer(String name, Tensor value) {
-        NDArray old = buffers.put(name, manager.create(value.data(), new ai.djl.ndarray.types.Shape(value.shape())));
+        for (Map.Entry<FlatParams, FlatBuffer> entry : flat.entrySet()) {
+            FlatParams group = entry.getKey();
+            int i = group.indexOf(name);
+            if (i < 0) {
+                continue;
+            }
+            Shape shape = group.params().get(i).value().getShape();
+            if (!new Shape(value.shape()).equals(shape)) {
+                throw new IllegalStateException("the momentum buffer of " + name + " has shape "
+                        + new Shape(value.shape()) + " but the parameter has " + shape);
+            }
+            FlatBuffer buffer = entry.getValue();
+            if (buffer.array == null) {
+                buffer.array = keep(manager.zeros(new Shape(group.size())));
+                makeViews(group, buffer);
+            }
+            long from = group.offset(i);
+            try (NDScope scope = new NDScope()) {
+                NDArray data = manager.create(value.data());
+                JniUtils.indexSet((PtNDArray) buffer.array, (PtNDArray) data, new long[] {from},
+                        new long[] {from + group.size(i)}, new long[] {1});
+            }
+            if (!buffer.present[i]) {
+                buffer.present[i] = true;
+                buffer.presentCount++;
+            }
+            buffers.put(name, buffer.views[i]);
+            return;
+        }
+        NDArray old = buffers.put(name, manager.create(value.data(), new Shape(value.shape())));
         if (old != null) {
             old.close();
         }
