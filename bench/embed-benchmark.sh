@@ -26,6 +26,7 @@ BATCH="${BATCH:-256}"
 ROUNDS="${ROUNDS:-9}"
 WARMUP="${WARMUP:-1}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+if [[ "$PYTHON" == /usr/bin/python3 ]]; then bench_require_fast_blas; fi
 WORK="$ROOT/bench/target/embed-benchmark"
 mkdir -p "$WORK"
 "$PYTHON" -c 'import torch, numpy' 2>/dev/null || die "$PYTHON has no torch: apt-get install -y python3-torch"

@@ -31,6 +31,7 @@ BATCHES="${BATCHES:-64 128}"
 WARMUP="${WARMUP:-3}"
 THREADS="${THREADS:-$(nproc)}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+if [[ "$PYTHON" == /usr/bin/python3 ]]; then bench_require_fast_blas; fi
 ROUNDS="${ROUNDS:-3}"
 
 "$PYTHON" -c 'import torch' 2>/dev/null \

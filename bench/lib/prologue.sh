@@ -76,3 +76,18 @@ bench_snapshot() {
   done
   CP="$(IFS=:; echo "${snap[*]}")"
 }
+
+# The PyTorch peers (Debian's python3-torch) take their matrix products from the system's libblas.so.3. Debian's
+# default provider is the reference BLAS, which makes the heads' products many times slower and the peer a straw man,
+# so the scripts with a PyTorch peer call this first: it fails unless an optimised BLAS provides libblas.so.3
+# (apt-get install libopenblas0-pthread), or ALLOW_REFERENCE_BLAS=1.
+bench_require_fast_blas() {
+  local blas
+  blas="$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)"
+  case "$blas" in
+    *openblas*|*blis*|*mkl*|*atlas*) echo "$BENCH_NAME: the PyTorch peer's BLAS: $blas" >&2 ;;
+    *) [[ "${ALLOW_REFERENCE_BLAS:-0}" == 1 ]] \
+         || die "the PyTorch peer would use the reference BLAS (${blas:-no libblas.so.3}); apt-get install" \
+                "libopenblas0-pthread, or ALLOW_REFERENCE_BLAS=1 to measure against it anyway" ;;
+  esac
+}
