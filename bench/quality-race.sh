@@ -22,8 +22,10 @@
 #   BUDGET_MIN (12) wall-clock minutes for each side
 #   BATCH (128)     view pairs per step;  BASE_LR (0.5): lr = BASE_LR x BATCH / 256, cosine over SCHEDULE_STEPS
 #   SCHEDULE_STEPS  the cosine schedule's length, the same for both sides (default: the steps that PAIRS_PER_S
-#                   pairs/s reach in the budget; PAIRS_PER_S defaults to 200); a side that is slower ends its
-#                   budget before the schedule does, which is part of what the race measures
+#                   pairs/s reach in the budget; PAIRS_PER_S defaults to 350, about the job's rate with one
+#                   thread on a quiet 2-core machine, so that the faster side does not idle at lr 0 at the end); a
+#                   side that is slower ends its budget before the schedule does, which is part of what the race
+#                   measures
 #   THREADS (1)     PyTorch intra-op threads on both sides (1 interop thread);  WORKERS (1): the script's loader
 #                   processes (the job runs its two augmentation operators, one subtask each)
 #   PUBLISH_EVERY (20)  the job's steps between model versions
@@ -43,7 +45,7 @@ BUDGET_MIN="${BUDGET_MIN:-12}"
 BUDGET_S=$(( BUDGET_MIN * 60 ))
 BATCH="${BATCH:-128}"
 BASE_LR="${BASE_LR:-0.5}"
-PAIRS_PER_S="${PAIRS_PER_S:-200}"
+PAIRS_PER_S="${PAIRS_PER_S:-350}"
 SCHEDULE_STEPS="${SCHEDULE_STEPS:-$(( BUDGET_S * PAIRS_PER_S / BATCH ))}"
 THREADS="${THREADS:-1}"
 WORKERS="${WORKERS:-1}"
@@ -51,6 +53,7 @@ PUBLISH_EVERY="${PUBLISH_EVERY:-20}"
 NICE="${NICE:-0}"
 OUT="$(bench_path "${OUT:-$ROOT/out/quality-race}")"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+if [[ "$PYTHON" == /usr/bin/python3 ]]; then bench_require_fast_blas; fi
 mkdir -p "$OUT"
 bench_snapshot "$OUT"
 export OMP_NUM_THREADS="$THREADS"
