@@ -116,10 +116,7 @@ public final class FlatParams implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 Parameter parameter = group.get(i).getValue();
                 Shape shape = parameter.getArray().getShape();
-                NDArray view;
-                try (NDArray flatView = slice(values, offsets[i], sizes[i])) {
-                    view = keep(JniUtils.reshape((PtNDArray) flatView, shape.getShape()));
-                }
+                NDArray view = parameterView(values, i, shape);
                 parameter.close();
                 parameter.setInitializer((m, s, t) -> view);
                 parameter.initialize(manager, DataType.FLOAT32);
@@ -191,6 +188,16 @@ public final class FlatParams implements AutoCloseable {
     NDArray slice(NDArray flat, long from, long length) {
         return keep(JniUtils.index((PtNDArray) flat, new long[] {from}, new long[] {from + length}, new long[] {1},
                 (PtNDManager) manager));
+    }
+
+    /**
+     * Parameter {@code index}'s part of {@code flat} (a buffer laid out like this group's: values, gradients or momentum),
+     * shaped as the parameter ({@code shape}), kept in this group's manager.
+     */
+    NDArray parameterView(NDArray flat, int index, Shape shape) {
+        try (NDArray flatView = slice(flat, offsets[index], sizes[index])) {
+            return keep(JniUtils.reshape((PtNDArray) flatView, shape.getShape()));
+        }
     }
 
     /** Keeps {@code array} in this group's manager, out of any NDScope the caller has open. */

@@ -209,13 +209,7 @@ public final class SgdMomentum implements AutoCloseable {
         List<Param> params = group.params();
         buffer.views = new NDArray[params.size()];
         for (int i = 0; i < params.size(); i++) {
-            long from = group.offset(i);
-            try (NDArray slice = JniUtils.index((PtNDArray) buffer.array, new long[] {from},
-                    new long[] {from + group.size(i)}, new long[] {1}, (ai.djl.pytorch.engine.PtNDManager) manager)) {
-                NDScope.unregister(slice);
-                buffer.views[i] = keep(JniUtils.reshape((PtNDArray) slice,
-                        params.get(i).value().getShape().getShape()));
-            }
+            buffer.views[i] = group.parameterView(buffer.array, i, params.get(i).value().getShape());
         }
     }
 
