@@ -35,6 +35,9 @@ import java.util.stream.Stream;
 public final class FlinkProcesses implements AutoCloseable {
 
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    /** Warnings every run logs, which say nothing about a failure. */
+    private static final List<String> NOISE = List.of("Name collision", "plugins directory", "No tokens obtained",
+            "Tokens update task not started");
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
@@ -192,6 +195,33 @@ public final class FlinkProcesses implements AutoCloseable {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).as(name + " died").isTrue();
         assertThat(p.exitValue()).as(name + " was killed by SIGKILL (128 + 9)").isEqualTo(137);
         LIVE.remove(p);
+    }
+
+    /**
+     * The last {@code n} warnings and errors (one line each, cut at 300 characters) of each process's log, by process
+     * name in start order: what a failure message carries when the logs themselves are not kept.
+     */
+    public Map<String, List<String>> logTails(int n) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String name : processes.keySet()) {
+            Path log = logs.resolve(name + ".log");
+            List<String> lines = new ArrayList<>();
+            try (Stream<String> all = Files.lines(log, StandardCharsets.UTF_8)) {
+                all.filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                        .filter(l -> NOISE.stream().noneMatch(l::contains))
+                        .map(l -> l.length() > 300 ? l.substring(0, 300) + "..." : l)
+                        .forEach(l -> {
+                            lines.add(l);
+                            if (lines.size() > n) {
+                                lines.remove(0);
+                            }
+                        });
+            } catch (IOException | UncheckedIOException e) {
+                lines.add("(cannot read " + log + ": " + e + ")");
+            }
+            out.put(name, lines);
+        }
+        return out;
     }
 
     public Process process(String name) {

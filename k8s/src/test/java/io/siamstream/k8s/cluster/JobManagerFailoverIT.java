@@ -55,7 +55,7 @@ class JobManagerFailoverIT {
 
                 cluster.kill("jm-1");
 
-                Clusters.awaitFinished(standby, job, Duration.ofMinutes(4));
+                Clusters.awaitFinished(standby, job, Duration.ofMinutes(4), cluster);
                 assertThat(Files.readString(cluster.logs().resolve("jm-2.log")))
                         .as("jm-2 took the leadership").contains("granted leadership");
                 assertThat(standby.get("/jobs/" + job + "/checkpoints").path("counts").path("restored").asInt())

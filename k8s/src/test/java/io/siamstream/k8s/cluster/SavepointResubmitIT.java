@@ -50,7 +50,7 @@ class SavepointResubmitIT {
                 assertThat(failure).contains("UnsatisfiedLinkError").contains("already loaded in another classloader");
                 return;
             }
-            Clusters.awaitFinished(rest, second, Duration.ofMinutes(4));
+            Clusters.awaitFinished(rest, second, Duration.ofMinutes(4), cluster);
             // steps last+1..STEPS came from the resubmitted job: together every step once
             TreeMap<Long, String> after = run.committedSteps();
             assertThat(after.headMap(last, true)).isEqualTo(before);

@@ -50,7 +50,7 @@ class SurvivingTaskManagerRestartIT {
             long pid = cluster.process(trainer).pid();
             cluster.kill(other);
 
-            Clusters.awaitFinished(rest, job, Duration.ofMinutes(4));
+            Clusters.awaitFinished(rest, job, Duration.ofMinutes(4), cluster);
             assertThat(rest.get("/jobs/" + job + "/checkpoints").path("counts").path("restored").asInt())
                     .as("the job restarted from a checkpoint").isPositive();
             assertThat(rest.taskManagerOf(job, "train")).as("the trainer restarted in the surviving TaskManager")

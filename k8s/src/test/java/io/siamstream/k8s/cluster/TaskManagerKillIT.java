@@ -51,7 +51,7 @@ class TaskManagerKillIT {
             cluster.kill(trainer);
             cluster.startTaskManager("tm-3");
 
-            Clusters.awaitFinished(rest, job, Duration.ofMinutes(4));
+            Clusters.awaitFinished(rest, job, Duration.ofMinutes(4), cluster);
             assertThat(rest.get("/jobs/" + job + "/checkpoints").path("counts").path("restored").asInt())
                     .as("the job restored from a checkpoint").isPositive();
             assertThat(rest.taskManagerOf(job, "train")).as("training moved off the killed TaskManager")
