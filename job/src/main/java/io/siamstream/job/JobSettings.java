@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 public record JobSettings(
         String data, long epochs, int splits, long seed, LearnerConfig learner, boolean sequenceBatching,
         int publishEvery, int maxPendingPairs, boolean evaluate, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
-        String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std)
+        double cropScaleMin, String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std)
         implements Serializable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobSettings.class);
@@ -118,8 +118,21 @@ public record JobSettings(
                 conf.get(SiamstreamOptions.PUBLISH_EVERY), maxPendingPairs(conf, channels, size),
                 conf.get(SiamstreamOptions.EVALUATE), conf.get(SiamstreamOptions.LINEAR_EVERY),
                 conf.get(SiamstreamOptions.VIEW1_PARALLELISM), conf.get(SiamstreamOptions.VIEW2_PARALLELISM),
-                conf.get(SiamstreamOptions.PAIR_TIMEOUT), conf.get(SiamstreamOptions.OUTPUT),
+                conf.get(SiamstreamOptions.PAIR_TIMEOUT), parseCropScaleMin(conf), conf.get(SiamstreamOptions.OUTPUT),
                 format, channels, size, mean, std);
+    }
+
+    /** {@link SiamstreamOptions#CROP_MIN_SCALE}, or 0 where it is unset (each policy keeps its own). */
+    static double parseCropScaleMin(Configuration conf) {
+        Double v = conf.get(SiamstreamOptions.CROP_MIN_SCALE);
+        if (v == null) {
+            return 0;
+        }
+        if (!(v > 0 && v <= 1)) {
+            throw new IllegalArgumentException(SiamstreamOptions.CROP_MIN_SCALE.key() + ": " + v
+                    + " is out of range; allowed: a share of the image's area in (0, 1]");
+        }
+        return v;
     }
 
     /** How many view pairs fit in {@link SiamstreamOptions#MAX_PENDING_MEMORY}: at least 4 batches. */
@@ -314,12 +327,12 @@ public record JobSettings(
 
     /** View 1's policy: BYOL's first asymmetric policy for BYOL, else {@link #policy}. */
     public ViewPolicy view1Policy() {
-        return learner.method() instanceof ByolConfig ? ViewPolicies.byolView1(imageSize, mean, std) : policy();
+        return learner.method() instanceof ByolConfig ? cropped(ViewPolicies.byolView1(imageSize, mean, std)) : policy();
     }
 
     /** View 2's policy: BYOL's second, asymmetric policy (less blur, some solarisation); the others use {@link #policy}. */
     public ViewPolicy view2Policy() {
-        return learner.method() instanceof ByolConfig ? ViewPolicies.byolView2(imageSize, mean, std) : policy();
+        return learner.method() instanceof ByolConfig ? cropped(ViewPolicies.byolView2(imageSize, mean, std)) : policy();
     }
 
     /**
@@ -328,8 +341,13 @@ public record JobSettings(
      * (with blur) above.
      */
     public ViewPolicy policy() {
-        return imageSize <= 32 ? ViewPolicies.simSiamSmall(imageSize, mean, std)
-                : ViewPolicies.simSiam(imageSize, mean, std);
+        return cropped(imageSize <= 32 ? ViewPolicies.simSiamSmall(imageSize, mean, std)
+                : ViewPolicies.simSiam(imageSize, mean, std));
+    }
+
+    /** {@code policy} with {@link SiamstreamOptions#CROP_MIN_SCALE} where it is set. */
+    private ViewPolicy cropped(ViewPolicy policy) {
+        return cropScaleMin > 0 ? policy.withCropScaleMin(cropScaleMin) : policy;
     }
 
     private static void positive(String option, int value) {

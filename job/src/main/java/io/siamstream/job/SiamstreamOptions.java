@@ -130,6 +130,10 @@ public final class SiamstreamOptions {
             .intType().defaultValue(1).withDescription("Parallelism of the view-1 augmentation operator.");
     public static final ConfigOption<Integer> VIEW2_PARALLELISM = ConfigOptions.key("siamstream.augment.view2.parallelism")
             .intType().defaultValue(1).withDescription("Parallelism of the view-2 augmentation operator.");
+    public static final ConfigOption<Double> CROP_MIN_SCALE = ConfigOptions.key("siamstream.augment.crop-min-scale")
+            .doubleType().noDefaultValue().withDescription("The random resized crop's smallest share of the image's"
+                    + " area, in (0, 1], for every view. Unset: the method's policy (0.2 for SimSiam, SimCLR and MoCo"
+                    + " v2; 0.08 for BYOL). A larger value is a milder crop.");
     public static final ConfigOption<Duration> PAIR_TIMEOUT = ConfigOptions.key("siamstream.augment.pair-timeout")
             .durationType().defaultValue(Duration.ofMinutes(10))
             .withDescription("How long a view waits for its partner before it goes to the dead letter.");
