@@ -13,7 +13,8 @@ mirrors train/Learner.step with method/SimSiam and train/SgdMomentum:
 
 Prints the trainable parameter count, then one JSON line:
   {"side": "pytorch", "model": ..., "batch": ..., "median_ms": ..., "pairs_per_s": ..., "cpu_ms": ..., "params": ...}
-cpu_ms is the process CPU time (all threads) per timed step.
+cpu_ms is the process CPU time (all threads) per timed step. With PROFILE_TRACE set, PROFILE_STEPS (default 2) more
+steps run under the autograd profiler and its Chrome trace is written there (bench/step_profile.py reads it).
 
 Usage: pytorch_step.py MODEL BATCH [WARMUP [STEPS [THREADS]]]
   MODEL: convnet | resnet18-half | resnet18
@@ -173,6 +174,13 @@ def main(argv):
         if i >= warmup:
             times.append(dt)
     cpu_ms = (time.process_time() - cpu0) * 1000 / steps  # process CPU time (all threads) per timed step
+    trace = os.environ.get("PROFILE_TRACE")
+    if trace:
+        # the autograd profiler over PROFILE_STEPS further steps, after the timed ones, as StepBenchmark does
+        with torch.autograd.profiler.profile() as prof:
+            for i in range(int(os.environ.get("PROFILE_STEPS", "2"))):
+                step(*pool[i % len(pool)])
+        prof.export_chrome_trace(trace)
     median = statistics.median(times)
     print(json.dumps({
         "side": "pytorch", "model": model_name, "batch": batch, "warmup": warmup, "steps": steps,

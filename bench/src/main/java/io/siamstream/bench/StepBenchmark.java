@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  *
  * <p>Usage: {@code StepBenchmark MODEL BATCH [WARMUP [STEPS]]} with MODEL one of convnet, resnet18-half, resnet18.
  * Run with {@code -Dai.djl.offline=true -DOPT_OUT_TRACKING=true}; the engine's thread count follows
- * OMP_NUM_THREADS or {@code -Dai.djl.pytorch.num_threads}.
+ * OMP_NUM_THREADS or {@code -Dai.djl.pytorch.num_threads}. With PROFILE_TRACE set, PROFILE_STEPS (default 2) more steps
+ * run under libtorch's profiler and its Chrome trace is written there.
  */
 public final class StepBenchmark {
 
@@ -95,6 +96,18 @@ public final class StepBenchmark {
                 }
             }
             double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6 / steps;
+            String trace = System.getenv("PROFILE_TRACE");
+            if (trace != null && !trace.isEmpty()) {
+                // libtorch's own profiler over PROFILE_STEPS further steps, after the timed ones (it slows the ops it
+                // records, so it never overlaps them): a Chrome trace that bench/step_profile.py reads beside the
+                // PyTorch side's
+                int profiled = Integer.parseInt(System.getenv().getOrDefault("PROFILE_STEPS", "2"));
+                JniUtils.startProfile(false, false, false);
+                for (int i = 0; i < profiled; i++) {
+                    learner.step(pool.get(i % pool.size()));
+                }
+                JniUtils.stopProfile(trace);
+            }
             double[] sorted = times.clone();
             Arrays.sort(sorted);
             double median = steps % 2 == 1
