@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** Waiting on a cluster: conditions with deadlines that say what they waited for, and the job's end. */
 final class Clusters {
@@ -16,9 +17,14 @@ final class Clusters {
     }
 
     static void waitUntil(Condition condition, Duration timeout, String what) throws Exception {
+        waitUntil(condition, timeout, () -> what);
+    }
+
+    /** As above, with what was waited for described only when the wait fails (the description may be costly). */
+    static void waitUntil(Condition condition, Duration timeout, Supplier<String> what) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.holds()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            assertThat(System.nanoTime()).as(() -> "waiting for " + what.get()).isLessThan(deadline);
             Thread.sleep(100);
         }
     }
@@ -38,21 +44,13 @@ final class Clusters {
      * message, not the cluster's log files.
      */
     static void awaitFinished(FlinkRest rest, String job, Duration timeout, FlinkProcesses cluster) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
+        waitUntil(() -> {
             String state = rest.jobState(job);
             if (state != null && (state.equals("FAILED") || state.equals("CANCELED"))) {
                 throw new AssertionError("job " + job + " " + state + ": " + rest.tryGet("/jobs/" + job + "/exceptions"));
             }
-            if ("FINISHED".equals(state)) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("job " + job + " did not finish within " + timeout + "\n"
-                        + whereTheJobStands(rest, job, cluster));
-            }
-            Thread.sleep(100);
-        }
+            return "FINISHED".equals(state);
+        }, timeout, () -> "job " + job + " to finish within " + timeout + "\n" + whereTheJobStands(rest, job, cluster));
     }
 
     /** The job's state, its tasks, restarts, exceptions and checkpoints, and each process's last warnings. */
