@@ -14,6 +14,9 @@ import java.util.*;
  * calling thread does all the work and its CPU time is the op's cost:
  * {@code OMP_NUM_THREADS=1 java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -cp CLASSPATH
  * bench/conv/ConvBench.java ITERS N,CIN,COUT,H,K,STRIDE,PAD,COUNT,INPUT_GRAD ...}
+ * With PROFILE_TRACE set, one more forward and backward of every shape runs afterwards under libtorch's profiler (with
+ * input shapes), written there as a Chrome trace: bench/conv/backward_copies.py reads it to find the copies inside
+ * each convolution's backward.
  */
 public class ConvBench {
     static final java.lang.management.ThreadMXBean TM = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -23,6 +26,7 @@ public class ConvBench {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         try (NDManager m = NDManager.newBaseManager()) {
             double fwdTotal = 0, bwdTotal = 0;
+            List<NDArray[]> operands = new ArrayList<>();
             long cpu0 = os.getProcessCpuTime();
             for (int g = 1; g < a.length; g++) {
                 String[] f = a[g].split(",");
@@ -47,10 +51,24 @@ public class ConvBench {
                     JniUtils.zeroGrad((PtNDArray) w);
                     if (ig) JniUtils.zeroGrad((PtNDArray) x);
                 }
+                operands.add(new NDArray[] {x, w});
                 Arrays.sort(fw); Arrays.sort(bw);
                 double f1 = fw[iters / 2], b1 = bw[iters / 2];
                 fwdTotal += f1 * count; bwdTotal += b1 * count;
                 System.out.printf(Locale.ROOT, "{\"side\": \"djl\", \"shape\": \"%s\", \"fwd_ms\": %.3f, \"bwd_ms\": %.3f}%n", a[g], f1, b1);
+            }
+            String trace = System.getenv("PROFILE_TRACE");
+            if (trace != null && !trace.isEmpty()) {
+                JniUtils.startProfile(false, true, false);
+                for (int g = 1; g < a.length; g++) {
+                    String[] f = a[g].split(",");
+                    int s = Integer.parseInt(f[5]), p = Integer.parseInt(f[6]);
+                    NDArray[] xw = operands.get(g - 1);
+                    try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(Conv2d.conv2d(xw[0], xw[1], null, new Shape(s, s), new Shape(p, p)).singletonOrThrow());
+                    }
+                }
+                JniUtils.stopProfile(trace);
             }
             System.out.printf(Locale.ROOT, "{\"side\": \"djl\", \"total_fwd_ms\": %.2f, \"total_bwd_ms\": %.2f, \"cpu_s\": %.2f}%n",
                 fwdTotal, bwdTotal, (os.getProcessCpuTime() - cpu0) / 1e9);

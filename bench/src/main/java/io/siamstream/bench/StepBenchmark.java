@@ -102,7 +102,8 @@ public final class StepBenchmark {
                 // records, so it never overlaps them): a Chrome trace that bench/step_profile.py reads beside the
                 // PyTorch side's
                 int profiled = Integer.parseInt(System.getenv().getOrDefault("PROFILE_STEPS", "2"));
-                JniUtils.startProfile(false, false, false);
+                // PROFILE_SHAPES=1 records each op's input shapes too (to tell which layer an op belongs to)
+                JniUtils.startProfile(false, "1".equals(System.getenv("PROFILE_SHAPES")), false);
                 for (int i = 0; i < profiled; i++) {
                     learner.step(pool.get(i % pool.size()));
                 }
