@@ -109,7 +109,8 @@ for model in $MODELS; do
     echo "step-benchmark: $model batch $batch: $ROUNDS rounds of $WARMUP warm-up + $steps timed steps each side, $THREADS thread(s)" >&2
     jsons=(); djl_loads=(); pt_loads=()
     for ((round = 1; round <= ROUNDS; round++)); do
-      djl_out="$(measured "${JAVA[@]}" -Xmx2g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN \
+      djl_out="$(measured "${JAVA[@]}" -Xmx2g -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
+          -Dlog4j2.level=WARN \
           -cp "$CP" io.siamstream.bench.StepBenchmark "$model" "$batch" "$WARMUP" "$steps")" \
         || die "the DJL run failed for $model batch $batch"
       djl_loads+=("$(cat "$LOAD_FILE")")
