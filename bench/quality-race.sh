@@ -19,7 +19,7 @@
 # usage: bench/quality-race.sh [all|job|plain|score]   (default: all)
 # Options (environment):
 #   DATA            the Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
-#   BUDGET_MIN (12) wall-clock minutes for each side
+#   BUDGET_MIN (12) wall-clock minutes for each side;  BUDGET_S: the same in seconds (wins over BUDGET_MIN)
 #   BATCH (128)     view pairs per step;  BASE_LR (0.5): lr = BASE_LR x BATCH / 256, cosine over SCHEDULE_STEPS
 #   SCHEDULE_STEPS  the cosine schedule's length, the same for both sides (default: the steps that PAIRS_PER_S
 #                   pairs/s reach in the budget; PAIRS_PER_S defaults to 350, about the job's rate with one
@@ -29,6 +29,9 @@
 #   THREADS (1)     PyTorch intra-op threads on both sides (1 interop thread);  WORKERS (1): the script's loader
 #                   processes (the job runs its two augmentation operators, one subtask each)
 #   PUBLISH_EVERY (20)  the job's steps between model versions
+#   JOB_EXTRA_ARGS  more options for the job side only, after the ones above (a later option wins), e.g. another
+#                   method and optimizer: the two sides then no longer train the same recipe, so `score` then scores
+#                   what exists (`job` alone when there are no plain features) and writes no race table
 #   NICE (0)        niceness of both sides
 #   OUT             output folder (default out/quality-race): job/ (the job's output), job.log, plain.log,
 #                   *-train.npy / *-test.npy (features), scores.jsonl, lib/
@@ -42,7 +45,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 WHAT="${1:-all}"
 DATA="$(bench_path "${DATA:-/usr/share/datasets/fashion-mnist}")"
 BUDGET_MIN="${BUDGET_MIN:-12}"
-BUDGET_S=$(( BUDGET_MIN * 60 ))
+BUDGET_S="${BUDGET_S:-$(( BUDGET_MIN * 60 ))}"
 BATCH="${BATCH:-128}"
 BASE_LR="${BASE_LR:-0.5}"
 PAIRS_PER_S="${PAIRS_PER_S:-350}"
@@ -70,6 +73,8 @@ if [[ "$WHAT" == all || "$WHAT" == job ]]; then
         --siamstream.train.batch-size "$BATCH" --siamstream.train.base-lr "$BASE_LR"
         --siamstream.train.schedule-steps "$SCHEDULE_STEPS" --siamstream.train.publish-every "$PUBLISH_EVERY"
         --siamstream.eval.enabled false --siamstream.train.device cpu --siamstream.output "$OUT/job")
+  read -r -a JOB_EXTRA <<< "${JOB_EXTRA_ARGS:-}"
+  ARGS+=("${JOB_EXTRA[@]}")
   echo "# $(date -u +%FT%TZ) job for ${BUDGET_S} s: EmbeddedDemo ${ARGS[*]} ($THREADS thread(s), nice $NICE)" \
     | tee "$OUT/job.log"
   echo "# load before: $(cat /proc/loadavg)" | tee -a "$OUT/job.log"
@@ -101,7 +106,14 @@ if [[ "$WHAT" == all || "$WHAT" == plain ]]; then
 fi
 
 if [[ "$WHAT" == all || "$WHAT" == score ]]; then
-  java_run io.siamstream.bench.FeatureScore "$OUT" job plain 2>&1 | grep '^{' | tee "$OUT/scores.jsonl"
+  sides=()
+  for side in job plain; do [[ -f "$OUT/$side-test.npy" ]] && sides+=("$side"); done
+  [[ ${#sides[@]} -gt 0 ]] || die "no features to score in $OUT (run the job or plain side first)"
+  java_run io.siamstream.bench.FeatureScore "$OUT" "${sides[@]}" 2>&1 | grep '^{' | tee "$OUT/scores.jsonl"
+  if [[ ${#sides[@]} -lt 2 || -n "${JOB_EXTRA_ARGS:-}" ]]; then
+    echo "quality-race: scored ${sides[*]} only; no race table (one side, or JOB_EXTRA_ARGS changed the job's recipe)" >&2
+    exit 0
+  fi
   "$PYTHON" - "$OUT" "$BUDGET_S" "$BATCH" "$SCHEDULE_STEPS" "$THREADS" "$WORKERS" "$RESULTS/quality-race.md" \
     "$(git -C "$ROOT" rev-parse --short HEAD)" <<'EOF'
 import glob, json, os, re, sys
