@@ -6,7 +6,8 @@
 #
 # Options (environment): MODEL (default resnet18), BATCH (default 128), THREADS (default nproc), STEPS (timed steps
 # before profiling, default 3), PROFILE_STEPS (default 2), ROWS (table rows, default 25), PYTHON, RESULTS,
-# SKIP_BUILD/OFFLINE (bench/lib/prologue.sh).
+# SKIP_BUILD/OFFLINE (bench/lib/prologue.sh). PROFILE_SHAPES=1 makes the DJL side record each op's input shapes in
+# its trace (which layer a copy or a kernel belongs to; bench/conv/backward_copies.py shows such a use).
 # The profilers slow the ops they record by a few percent, and a loaded machine inflates every op: the table's
 # absolute times are above the step benchmark's; the shares and the differences are what it is for.
 set -euo pipefail
