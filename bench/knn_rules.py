@@ -9,17 +9,12 @@ scikit-learn's KNeighborsClassifier) by L2 distance and by cosine similarity, k 
 Usage: knn_rules.py FASHION_MNIST_DIR [NAME=TRAIN_NPY,TEST_NPY ...]
   Raw pixels (scaled to [0, 1], as the Fashion-MNIST benchmark) are always scored. Each NAME= scores features exported
   by `model embed` (float32 N x dim, labels in the .labels.npy beside each file). One JSON line per name and rule."""
-import gzip, json, sys, numpy as np
+import json, sys, numpy as np
+
+from idx_format import read_idx
 
 KS = (1, 3, 5, 10, 20)
-
-
-def idx(path):
-    with gzip.open(path) as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * dims).reshape(shape)
+EVALUATOR_K, EVALUATOR_T = 200, 0.1
 
 
 def features(path):
@@ -33,7 +28,8 @@ def neighbours(train, test, cosine, k):
     if cosine:
         train = train / np.maximum(np.linalg.norm(train, axis=1, keepdims=True), 1e-12)
         test = test / np.maximum(np.linalg.norm(test, axis=1, keepdims=True), 1e-12)
-    train_sq = (train * train).sum(1)
+    else:
+        train_sq = (train * train).sum(1)
     idx_out = np.empty((len(test), k), np.int64)
     sim_out = np.empty((len(test), k), np.float32)
     for start in range(0, len(test), 500):
@@ -49,34 +45,35 @@ def neighbours(train, test, cosine, k):
     return idx_out, sim_out
 
 
-def majority(idx, train_y, k, classes):
-    votes = np.zeros((len(idx), classes), np.int64)
-    for j in range(k):
-        np.add.at(votes, (np.arange(len(idx)), train_y[idx[:, j]]), 1)
+def vote(idx, train_y, classes, weights=None):
+    """Each query's class with the most votes of its neighbours (one each, or their weights); ties to the lower label."""
+    votes = np.zeros((len(idx), classes))
+    for j in range(idx.shape[1]):
+        np.add.at(votes, (np.arange(len(idx)), train_y[idx[:, j]]), 1 if weights is None else weights[:, j])
     return votes.argmax(1)
 
 
 def score(name, train_x, train_y, test_x, test_y):
     classes = int(max(train_y.max(), test_y.max())) + 1
-    idx, sim = neighbours(train_x, test_x, True, 200)
-    weights = np.exp(sim / 0.1)
-    votes = np.zeros((len(test_x), classes))
-    for j in range(200):
-        np.add.at(votes, (np.arange(len(test_x)), train_y[idx[:, j]]), weights[:, j])
-    print(json.dumps({"name": name, "rule": "evaluator: k=200, T=0.1, cosine, weighted",
-                      "top1": round(float((votes.argmax(1) == test_y).mean()), 4)}), flush=True)
-    for cosine in (False, True):
-        idx, _ = neighbours(train_x, test_x, cosine, max(KS))
+
+    def report(rule, predicted):
+        print(json.dumps({"name": name, "rule": rule, "top1": round(float((predicted == test_y).mean()), 4)}),
+              flush=True)
+
+    # cosine: the evaluator's 200 nearest, whose first max(KS) are the majority rules' nearest too
+    cosine_idx, cosine_sim = neighbours(train_x, test_x, True, EVALUATOR_K)
+    report("evaluator: k=200, T=0.1, cosine, weighted",
+           vote(cosine_idx, train_y, classes, np.exp(cosine_sim / EVALUATOR_T)))
+    l2_idx, _ = neighbours(train_x, test_x, False, max(KS))
+    for metric, idx in (("L2", l2_idx), ("cosine", cosine_idx)):
         for k in KS:
-            acc = float((majority(idx, train_y, k, classes) == test_y).mean())
-            print(json.dumps({"name": name, "rule": f"majority, k={k}, {'cosine' if cosine else 'L2'}",
-                              "top1": round(acc, 4)}), flush=True)
+            report(f"majority, k={k}, {metric}", vote(idx[:, :k], train_y, classes))
 
 
 def main():
     data = sys.argv[1]
-    raw = {split: (idx(f"{data}/{split}-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255,
-                   idx(f"{data}/{split}-labels-idx1-ubyte.gz").astype(np.int64)) for split in ("train", "t10k")}
+    raw = {split: (read_idx(f"{data}/{split}-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255,
+                   read_idx(f"{data}/{split}-labels-idx1-ubyte.gz").astype(np.int64)) for split in ("train", "t10k")}
     score("raw pixels", *raw["train"], *raw["t10k"])
     for arg in sys.argv[2:]:
         name, paths = arg.split("=", 1)

@@ -24,7 +24,6 @@ Usage: plain_simsiam.py --data DIR --out DIR --budget-s S [--batch 128] [--base-
                         [--threads 1] [--workers 1] [--seed 42]
 """
 import argparse
-import gzip
 import json
 import math
 import os
@@ -39,17 +38,10 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision.transforms as T  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_format import read_idx  # noqa: E402
 from pytorch_step import MODELS, SimSiamNet, neg_cos  # noqa: E402
 
 MEAN, STD = 0.2860, 0.3530
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def view_transform():
