@@ -20,13 +20,21 @@ import java.util.*;
  */
 public class ConvBench {
     static final java.lang.management.ThreadMXBean TM = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** One shape's operands and geometry, timed first and kept for the profiled pass. */
+    record Conv(NDArray x, NDArray w, int stride, int pad) {
+        NDArray forward() {
+            return Conv2d.conv2d(x, w, null, new Shape(stride, stride), new Shape(pad, pad)).singletonOrThrow();
+        }
+    }
+
     public static void main(String[] a) {
         // args: iters, then groups of n,cin,cout,h,k,stride,pad,count,inputGrad
         int iters = Integer.parseInt(a[0]);
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         try (NDManager m = NDManager.newBaseManager()) {
             double fwdTotal = 0, bwdTotal = 0;
-            List<NDArray[]> operands = new ArrayList<>();
+            List<Conv> convs = new ArrayList<>();
             long cpu0 = os.getProcessCpuTime();
             for (int g = 1; g < a.length; g++) {
                 String[] f = a[g].split(",");
@@ -37,11 +45,12 @@ public class ConvBench {
                 NDArray w = m.randomNormal(new Shape(cout, cin, k, k)).mul(0.05f);
                 w.setRequiresGradient(true);
                 if (ig) x.setRequiresGradient(true);
+                Conv conv = new Conv(x, w, s, p);
                 double[] fw = new double[iters], bw = new double[iters];
                 for (int i = 0; i < iters + 2; i++) {
                     try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         long t0 = TM.getCurrentThreadCpuTime();
-                        NDArray y = Conv2d.conv2d(x, w, null, new Shape(s, s), new Shape(p, p)).singletonOrThrow();
+                        NDArray y = conv.forward();
                         long t1 = TM.getCurrentThreadCpuTime();
                         gc.backward(y);
                         long t2 = TM.getCurrentThreadCpuTime();
@@ -51,7 +60,7 @@ public class ConvBench {
                     JniUtils.zeroGrad((PtNDArray) w);
                     if (ig) JniUtils.zeroGrad((PtNDArray) x);
                 }
-                operands.add(new NDArray[] {x, w});
+                convs.add(conv);
                 Arrays.sort(fw); Arrays.sort(bw);
                 double f1 = fw[iters / 2], b1 = bw[iters / 2];
                 fwdTotal += f1 * count; bwdTotal += b1 * count;
@@ -60,12 +69,9 @@ public class ConvBench {
             String trace = System.getenv("PROFILE_TRACE");
             if (trace != null && !trace.isEmpty()) {
                 JniUtils.startProfile(false, true, false);
-                for (int g = 1; g < a.length; g++) {
-                    String[] f = a[g].split(",");
-                    int s = Integer.parseInt(f[5]), p = Integer.parseInt(f[6]);
-                    NDArray[] xw = operands.get(g - 1);
+                for (Conv conv : convs) {
                     try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        gc.backward(Conv2d.conv2d(xw[0], xw[1], null, new Shape(s, s), new Shape(p, p)).singletonOrThrow());
+                        gc.backward(conv.forward());
                     }
                 }
                 JniUtils.stopProfile(trace);

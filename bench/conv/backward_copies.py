@@ -10,17 +10,16 @@ import json, sys, torch, torch.nn.functional as F
 
 
 def djl_copies(path):
-    """[(conv input shape, weight shape, [(copied shape, ms)])] in trace order, one per convolution_backward."""
+    """[[(copied shape, ms)]] in trace order, one list per convolution_backward."""
     events = sorted((e for e in json.load(open(path)) if e.get("ph") == "X"), key=lambda e: (e["ts"], -e["dur"]))
     out, stack = [], []
     for e in events:
         while stack and stack[-1]["ts"] + stack[-1]["dur"] <= e["ts"]:
             stack.pop()
         if e["name"] == "aten::convolution_backward":
-            shapes = e.get("shape") or [[], [], []]
-            out.append((shapes[1], shapes[2], []))
+            out.append([])
         elif e["name"] == "aten::clone" and any(s["name"] == "aten::convolution_backward" for s in stack):
-            out[-1][2].append(((e.get("shape") or [[]])[0], e["dur"] / 1e3))
+            out[-1].append(((e.get("shape") or [[]])[0], e["dur"] / 1e3))
         stack.append(e)
     return out
 
@@ -63,7 +62,7 @@ def main():
     print("| shape (n,cin,cout,h,k,stride,pad,count,input_grad) | libtorch 2.7.1 (DJL): clones in backward | "
           "PyTorch 1.13: clones in backward |")
     print("|---|---|---|")
-    for spec, (_, _, copies) in zip(specs, djl):
+    for spec, copies in zip(specs, djl):
         print(f"| {spec} | {describe(copies)} | {describe(pytorch_copies(spec))} |")
 
 
