@@ -73,18 +73,18 @@ class BasicBlock(nn.Module):
         return F.relu(branch + identity)
 
 
-def conv_net(cin, width):
+def conv_net(cin, width, pool_grid=1):
     widths, strides = [32, 64, 128, 256], [1, 2, 2, 2]
     layers, c = [], cin
     for w, s in zip(widths, strides):
         out = scaled(w, width)
         layers += [conv(c, out, 3, s, 1), bn2d(out), nn.ReLU()]
         c = out
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return nn.Sequential(*layers), c
+    layers += [nn.AdaptiveAvgPool2d(pool_grid), nn.Flatten()]
+    return nn.Sequential(*layers), c * pool_grid * pool_grid
 
 
-def resnet18_cifar(cin, width):
+def resnet18_cifar(cin, width, pool_grid=1):
     base = scaled(64, width)
     layers = [conv(cin, base, 3, 1, 1), bn2d(base), nn.ReLU()]
     c = base
@@ -96,8 +96,8 @@ def resnet18_cifar(cin, width):
             blocks.append(BasicBlock(c, out, stride))
             c = out
         layers.append(nn.Sequential(*blocks))
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-    return nn.Sequential(*layers), c
+    layers += [nn.AdaptiveAvgPool2d(pool_grid), nn.Flatten()]
+    return nn.Sequential(*layers), c * pool_grid * pool_grid
 
 
 def projector(feat, hidden, out):
@@ -112,9 +112,10 @@ def predictor(out, hidden):
 
 
 class SimSiamNet(nn.Module):
-    def __init__(self, kind, cin, width, heads):
+    def __init__(self, kind, cin, width, heads, pool_grid=1):
         super().__init__()
-        self.encoder, feat = conv_net(cin, width) if kind == "convnet" else resnet18_cifar(cin, width)
+        builder = conv_net if kind == "convnet" else resnet18_cifar
+        self.encoder, feat = builder(cin, width, pool_grid)
         self.projector = projector(feat, heads[0], heads[1])
         self.predictor = predictor(heads[1], heads[2])
         for m in self.modules():

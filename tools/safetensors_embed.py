@@ -72,14 +72,15 @@ def main(argv):
     if enc["kind"] not in ("convnet", "resnet18_cifar"):
         sys.exit(f"encoder {enc['kind']}: no PyTorch peer in bench/pytorch_step.py")
     builder = pytorch_step.conv_net if kind == "convnet" else pytorch_step.resnet18_cifar
-    encoder, feat = builder(enc["channels"], enc["width"])
+    encoder, feat = builder(enc["channels"], enc["width"], enc.get("pool_grid", 1))
     state, metadata = read_safetensors(weights)
     encoder.load_state_dict(state, strict=True)
     if "--heads" in argv:
         heads, _ = read_safetensors(os.path.join(model_dir, info["heads"]["file"]))
         proj_out = heads["projector.6.weight"].shape[0]
         net = pytorch_step.SimSiamNet(kind, enc["channels"], enc["width"],
-                                      (heads["projector.0.weight"].shape[0], proj_out, heads["predictor.0.weight"].shape[0]))
+                                      (heads["projector.0.weight"].shape[0], proj_out, heads["predictor.0.weight"].shape[0]),
+                                      enc.get("pool_grid", 1))
         full = {"encoder." + k: v for k, v in state.items()}
         full.update(heads)
         net.load_state_dict(full, strict=True)

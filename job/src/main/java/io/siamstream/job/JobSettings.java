@@ -108,7 +108,12 @@ public record JobSettings(
         }, true);
         MethodConfig method = method(conf);
         HeadConfig heads = kind == EncoderKind.CONVNET ? method.smallHeads() : method.paperHeads();
-        LearnerConfig learner = new LearnerConfig(method, new EncoderConfig(kind, channels, 1.0), heads,
+        int poolGrid = conf.get(SiamstreamOptions.POOL_GRID);
+        if (poolGrid < 1 || poolGrid > EncoderConfig.MAX_POOL_GRID) {
+            throw new IllegalArgumentException(SiamstreamOptions.POOL_GRID.key() + ": " + poolGrid
+                    + " is out of range; allowed: 1 to " + EncoderConfig.MAX_POOL_GRID);
+        }
+        LearnerConfig learner = new LearnerConfig(method, new EncoderConfig(kind, channels, 1.0, poolGrid), heads,
                 channels, size,
                 conf.get(SiamstreamOptions.BATCH_SIZE),
                 schedule(conf, optimizer(conf, method), kafka, format, data, channels, size),

@@ -46,6 +46,11 @@ public final class SiamstreamOptions {
             .longType().defaultValue(42L).withDescription("Run seed: parameters, shuffles and augmentations derive from it.");
     public static final ConfigOption<String> ENCODER = ConfigOptions.key("siamstream.encoder")
             .stringType().defaultValue("convnet").withDescription("convnet, resnet18_cifar or resnet50.");
+    public static final ConfigOption<Integer> POOL_GRID = ConfigOptions.key("siamstream.encoder.pool-grid")
+            .intType().defaultValue(1)
+            .withDescription("How the encoder's last feature map becomes its features: 1 averages it whole (global"
+                    + " average pooling); g (2 to 4) averages each cell of a g x g grid and keeps them all (g * g times"
+                    + " the features), so that the features keep the image's coarse layout.");
     public static final ConfigOption<String> METHOD = ConfigOptions.key("siamstream.method")
             .stringType().defaultValue("simsiam")
             .withDescription("The self-supervised method: simsiam, byol, simclr or moco (MoCo v2).");

@@ -53,6 +53,9 @@ public interface SiamstreamParams<T> extends WithParams<T> {
     Param<String> ENCODER = Options.param(SiamstreamOptions.ENCODER, String.class,
             Options.oneOf(Arrays.stream(EncoderKind.values()).map(k -> k.name().toLowerCase(Locale.ROOT))
                     .toArray(String[]::new)));
+    Param<Integer> POOL_GRID = Options.param(SiamstreamOptions.POOL_GRID, Integer.class,
+            new Allowed<>(ParamValidators.inRange(1, io.siamstream.model.EncoderConfig.MAX_POOL_GRID),
+                    "1 to " + io.siamstream.model.EncoderConfig.MAX_POOL_GRID, false));
     Param<String> METHOD = Options.param(SiamstreamOptions.METHOD, String.class,
             Options.oneOf(MethodConfig.ALLOWED.split(", ")));
     Param<Double> BYOL_BASE_TAU = Options.param(SiamstreamOptions.BYOL_BASE_TAU, Double.class,

@@ -25,8 +25,12 @@ public final class Encoders {
                     .add("bn" + (i + 1), Layers.batchNorm(true))
                     .add("relu" + (i + 1), Layers.relu());
         }
-        net.add("pool", Pool.globalAvgPool2dBlock());
-        return new Encoder(net, config.scaled(widths[widths.length - 1]));
+        net.add("pool", Layers.gridAvgPool(config.poolGrid()));
+        return new Encoder(net, config.scaled(widths[widths.length - 1]) * cells(config));
+    }
+
+    private static int cells(EncoderConfig config) {
+        return config.poolGrid() * config.poolGrid();
     }
 
     private static Encoder resNet18Cifar(EncoderConfig config) {
@@ -47,8 +51,8 @@ public final class Encoders {
             }
             net.add("layer" + (stage + 1), layer);
         }
-        net.add("pool", Pool.globalAvgPool2dBlock());
-        return new Encoder(net, in);
+        net.add("pool", Layers.gridAvgPool(config.poolGrid()));
+        return new Encoder(net, in * cells(config));
     }
 
     private static Encoder resNet50(EncoderConfig config) {
@@ -70,8 +74,8 @@ public final class Encoders {
             }
             net.add("layer" + (stage + 1), layer);
         }
-        net.add("pool", Pool.globalAvgPool2dBlock());
-        return new Encoder(net, in);
+        net.add("pool", Layers.gridAvgPool(config.poolGrid()));
+        return new Encoder(net, in * cells(config));
     }
 
 }

@@ -86,9 +86,11 @@ public record LearnerConfig(
      * state, model and input shape. Batch size, optimizer settings and device may change between runs.
      */
     public String modelFingerprint() {
-        return String.format(Locale.ROOT, "%s %s(in=%d,width=%s) heads(%d,%d,%d) input(%dx%dx%d)",
-                method.fingerprint(), encoder.kind(), encoder.inChannels(),
-                encoder.widthMultiplier(), heads.projectorHidden(), heads.projectorOut(), heads.predictorHidden(),
+        // the grid only where it is not the global pool, so that earlier runs' fingerprints still match
+        return String.format(Locale.ROOT, "%s %s(in=%d,width=%s%s) heads(%d,%d,%d) input(%dx%dx%d)",
+                method.fingerprint(), encoder.kind(), encoder.inChannels(), encoder.widthMultiplier(),
+                encoder.poolGrid() == 1 ? "" : ",pool-grid=" + encoder.poolGrid(),
+                heads.projectorHidden(), heads.projectorOut(), heads.predictorHidden(),
                 imageChannels, imageSize, imageSize);
     }
 }

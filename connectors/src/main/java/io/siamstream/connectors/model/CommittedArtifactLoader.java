@@ -91,7 +91,7 @@ public final class CommittedArtifactLoader implements EncoderVersionLoader {
         }
         try {
             EncoderConfig config = new EncoderConfig(EncoderKind.parse("model.json encoder.kind", info.encoder.kind),
-                    info.encoder.channels, info.encoder.width);
+                    info.encoder.channels, info.encoder.width, info.encoder.pool_grid);
             if (info.input.height != info.input.width) {
                 throw new IllegalArgumentException("model.json: input " + info.input.height + "x" + info.input.width
                         + " is not square");

@@ -35,6 +35,8 @@ public final class ModelArtifact {
         /** convnet, resnet18_cifar or resnet50. */
         public String kind;
         public double width;
+        /** 1: global average pool; g: the mean of each cell of a g x g grid, flattened (AdaptiveAvgPool2d(g)). */
+        public int pool_grid = 1;
         public int channels;
         public int feature_dim;
         /** The PyTorch module the names follow. */

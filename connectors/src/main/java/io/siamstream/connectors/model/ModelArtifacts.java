@@ -68,6 +68,7 @@ public final class ModelArtifacts {
         json.method = learner.method().name();
         json.encoder.kind = learner.encoder().kind().name().toLowerCase(Locale.ROOT);
         json.encoder.width = learner.encoder().widthMultiplier();
+        json.encoder.pool_grid = learner.encoder().poolGrid();
         json.encoder.channels = learner.encoder().inChannels();
         json.encoder.feature_dim = Encoders.create(learner.encoder()).featureDim();
         json.encoder.pytorch_module = PYTORCH_MODULE;

@@ -69,6 +69,12 @@ class PyTorchInteropTest {
     }
 
     @Test
+    void convNetWithAPoolGridLoadsStrictlyAndEmbedsTheSame(@TempDir Path tmp) throws Exception {
+        // model.json's pool_grid rebuilds the same AdaptiveAvgPool2d(2): 1,024 features in the same order
+        check(tmp, new EncoderConfig(EncoderKind.CONVNET, 1, 1.0, 2), HeadConfig.small(), true);
+    }
+
+    @Test
     void resNet18LoadsStrictlyAndEmbedsTheSame(@TempDir Path tmp) throws Exception {
         check(tmp, new EncoderConfig(EncoderKind.RESNET18_CIFAR, 1, 0.25), HeadConfig.small(), false);
     }
