@@ -4,7 +4,10 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** The backbones the learner can train. */
+/**
+ * The backbones the learner can train. Each ends in a global average pool, or in the means of a grid of cells
+ * ({@link EncoderConfig#poolGrid}).
+ */
 public enum EncoderKind {
     /** Four 3x3 conv-BN-ReLU layers (32, 64, 128, 256 channels x width), global average pool: the fast test model. */
     CONVNET,
