@@ -4,6 +4,7 @@ import io.siamstream.connectors.replay.DatasetFormat;
 import io.siamstream.job.JobSettings;
 import io.siamstream.job.SiamstreamOptions;
 import io.siamstream.method.MethodConfig;
+import io.siamstream.model.EncoderConfig;
 import io.siamstream.model.EncoderKind;
 import io.siamstream.train.DeviceSelection;
 import io.siamstream.train.ScheduleKind;
@@ -54,8 +55,8 @@ public interface SiamstreamParams<T> extends WithParams<T> {
             Options.oneOf(Arrays.stream(EncoderKind.values()).map(k -> k.name().toLowerCase(Locale.ROOT))
                     .toArray(String[]::new)));
     Param<Integer> POOL_GRID = Options.param(SiamstreamOptions.POOL_GRID, Integer.class,
-            new Allowed<>(ParamValidators.inRange(1, io.siamstream.model.EncoderConfig.MAX_POOL_GRID),
-                    "1 to " + io.siamstream.model.EncoderConfig.MAX_POOL_GRID, false));
+            new Allowed<>(ParamValidators.inRange(1, EncoderConfig.MAX_POOL_GRID), "1 to " + EncoderConfig.MAX_POOL_GRID,
+                    false));
     Param<String> METHOD = Options.param(SiamstreamOptions.METHOD, String.class,
             Options.oneOf(MethodConfig.ALLOWED.split(", ")));
     Param<Double> BYOL_BASE_TAU = Options.param(SiamstreamOptions.BYOL_BASE_TAU, Double.class,
