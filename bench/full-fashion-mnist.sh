@@ -24,7 +24,7 @@
 #   SKIP_BUILD=1    use the last build; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   MAIN            the job's main class (default io.siamstream.job.EmbeddedDemo)
 #   EXTRA_ARGS      more job options, appended after the ones above (e.g. another method:
-#                   "--siamstream.method simclr --siamstream.train.optimizer lars")
+#                   "--siamstream.method simclr --siamstream.train.optimizer lars"); the baselines get them too
 # Builds with the reactor (bench/lib/prologue.sh; package, no install). The checkout's classes and module jars are
 # copied to OUT/lib first, so a rebuild during the (long) run does not change the code under it.
 set -euo pipefail
@@ -55,11 +55,16 @@ java_run() {
     -Dlog4j2.level=WARN -cp "$CP" "$@"
 }
 
+# the untrained encoder depends on the encoder options among them (kind, width, pool grid), so the baselines take them too
+read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
+
 if [[ "$WHAT" == baseline || "$WHAT" == all ]]; then
   {
     echo "# $(date -u +%FT%TZ) kNN baselines (raw pixels, untrained encoder), the job's evaluation data and classifier"
-    java_run io.siamstream.job.KnnBaselines --siamstream.data bundled 2>&1 | grep -E "^(raw-pixel|random-encoder)"
-    java_run io.siamstream.job.KnnBaselines --siamstream.data "$DATA" 2>&1 | grep -E "^(raw-pixel|random-encoder)"
+    java_run io.siamstream.job.KnnBaselines --siamstream.data bundled "${EXTRA[@]}" 2>&1 \
+      | grep -E "^(raw-pixel|random-encoder)"
+    java_run io.siamstream.job.KnnBaselines --siamstream.data "$DATA" "${EXTRA[@]}" 2>&1 \
+      | grep -E "^(raw-pixel|random-encoder)"
   } | tee "$OUT/baseline.txt"
 fi
 
@@ -69,7 +74,6 @@ if [[ "$WHAT" == job || "$WHAT" == all ]]; then
         --siamstream.train.base-lr "$BASE_LR" --siamstream.train.schedule-steps "$SCHEDULE_STEPS"
         --siamstream.train.publish-every "$PUBLISH_EVERY" --siamstream.eval.linear-every "$LINEAR_EVERY"
         --siamstream.train.device cpu --siamstream.output "$OUT")
-  read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
   ARGS+=("${EXTRA[@]}")
   echo "# $(date -u +%FT%TZ) job: $MAIN ${ARGS[*]} ($STEPS steps, $THREADS thread(s), nice $NICE)" | tee "$OUT/job.log"
   START=$(date +%s)
