@@ -11,6 +11,9 @@ mirrors train/Learner.step with method/SimSiam and train/SgdMomentum:
   * SGD momentum 0.9, weight decay 5e-4, dampening 0, lr = 0.03 x batch / 256 (step 0 of the cosine schedule);
     gradients are zeroed in place after the update (DJL's zeroGrad), not set to None.
 
+With CHANNELS_LAST=1 the model and the inputs are laid out channels last (torch.channels_last), as siamstream's
+backbones run; the default is the plain script's contiguous NCHW.
+
 Prints the trainable parameter count, then one JSON line:
   {"side": "pytorch", "model": ..., "batch": ..., "median_ms": ..., "pairs_per_s": ..., "cpu_ms": ..., "params": ...}
 cpu_ms is the process CPU time (all threads) per timed step. With PROFILE_TRACE set, PROFILE_STEPS (default 2) more
@@ -18,6 +21,9 @@ steps run under the autograd profiler and its Chrome trace is written there (ben
 
 Usage: pytorch_step.py MODEL BATCH [WARMUP [STEPS [THREADS]]]
   MODEL: convnet | resnet18-half | resnet18
+  STEPS: a number, or "serve": run the warm-up, print a ready line, then serve turns for bench/step_pairs.py (each
+         line N on stdin runs N timed steps and answers one JSON line with their wall times and the process CPU time
+         they took), as StepBenchmark's serve mode does
 """
 import json
 import math
@@ -132,7 +138,8 @@ def main(argv):
         sys.exit("usage: pytorch_step.py {" + "|".join(MODELS) + "} BATCH [WARMUP [STEPS [THREADS]]]")
     model_name, batch = argv[1], int(argv[2])
     warmup = int(argv[3]) if len(argv) > 3 else 3
-    steps = int(argv[4]) if len(argv) > 4 else 20
+    serve = len(argv) > 4 and argv[4] == "serve"
+    steps = 4 if serve else int(argv[4]) if len(argv) > 4 else 20
     threads = int(argv[5]) if len(argv) > 5 else (os.cpu_count() or 1)
     torch.set_num_threads(threads)
     torch.manual_seed(42)
@@ -149,6 +156,10 @@ def main(argv):
     # Random inputs created before timing; a few distinct batches, cycled.
     pool = [(torch.randn(batch, cin, size, size), torch.randn(batch, cin, size, size))
             for _ in range(min(warmup + steps, 4))]
+    if os.environ.get("CHANNELS_LAST") == "1":
+        net = net.to(memory_format=torch.channels_last)
+        pool = [(a.contiguous(memory_format=torch.channels_last), b.contiguous(memory_format=torch.channels_last))
+                for a, b in pool]
 
     def step(x1, x2):
         z1 = net.projector(net.encoder(x1))
@@ -161,6 +172,10 @@ def main(argv):
         opt.step()
         opt.zero_grad(set_to_none=False)
         return loss_value
+
+    if serve:
+        serve_turns(step, pool, warmup, model_name, batch, n_params)
+        return
 
     times = []
     loss = float("nan")
@@ -188,7 +203,30 @@ def main(argv):
         "median_ms": round(median, 3), "min_ms": round(min(times), 3), "max_ms": round(max(times), 3),
         "pairs_per_s": round(batch * 1000 / median, 2), "cpu_ms": round(cpu_ms, 3), "params": n_params,
         "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
-        "torch": torch.__version__, "last_loss": round(loss, 6)}), flush=True)
+        "torch": torch.__version__, "channels_last": os.environ.get("CHANNELS_LAST") == "1",
+        "last_loss": round(loss, 6)}), flush=True)
+
+
+def serve_turns(step, pool, warmup, model_name, batch, n_params):
+    """The turns of a paired run: warm-up, a ready line, then one answer line per request line on stdin."""
+    i = 0
+    for i in range(warmup):
+        step(*pool[i % len(pool)])
+    i = warmup
+    print(json.dumps({"side": "pytorch", "ready": True, "model": model_name, "batch": batch, "params": n_params,
+                      "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+                      "torch": torch.__version__, "channels_last": os.environ.get("CHANNELS_LAST") == "1",
+                      "pid": os.getpid()}), flush=True)
+    for line in sys.stdin:
+        ms, loss = [], float("nan")
+        cpu0 = time.process_time()
+        for _ in range(int(line)):
+            t0 = time.perf_counter()
+            loss = step(*pool[i % len(pool)])
+            ms.append(round((time.perf_counter() - t0) * 1000, 3))
+            i += 1
+        print(json.dumps({"side": "pytorch", "ms": ms, "cpu_ms": round((time.process_time() - cpu0) * 1000, 3),
+                          "loss": round(loss, 6)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.OptimizerConfig;
 import io.siamstream.train.StepResult;
 import io.siamstream.train.ViewBatch;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,6 +29,10 @@ import java.util.SplittableRandom;
  * because time spent descheduled is not counted).
  *
  * <p>Usage: {@code StepBenchmark MODEL BATCH [WARMUP [STEPS]]} with MODEL one of convnet, resnet18-half, resnet18.
+ * With STEPS {@code serve} it runs the warm-up, prints a ready line, then serves turns for bench/step_pairs.py: each
+ * line N on stdin runs N timed steps and answers one JSON line with their wall times and the process CPU time they
+ * took; end of input ends it. The driver alternates the two sides' turns while both stay warm, so that the machine's
+ * slow drifts fall on both sides of every pair.
  * Run with {@code -Dai.djl.offline=true -DOPT_OUT_TRACKING=true}; the engine's thread count follows
  * OMP_NUM_THREADS or {@code -Dai.djl.pytorch.num_threads}. With PROFILE_TRACE set, PROFILE_STEPS (default 2) more steps
  * run under libtorch's profiler and its Chrome trace is written there.
@@ -57,7 +66,8 @@ public final class StepBenchmark {
         String name = args[0];
         int batch = Integer.parseInt(args[1]);
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        int steps = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        boolean serve = args.length > 3 && "serve".equals(args[3]);
+        int steps = serve ? POOL : args.length > 3 ? Integer.parseInt(args[3]) : 20;
         if (steps < 1 || warmup < 0) {
             throw new IllegalArgumentException("need STEPS >= 1 and WARMUP >= 0");
         }
@@ -78,6 +88,10 @@ public final class StepBenchmark {
         try (Learner learner = Learner.create(config)) {
             long params = learner.trainableParameterCount();
             System.out.println("djl trainable parameters: " + params);
+            if (serve) {
+                serve(learner, pool, warmup, name, batch, params);
+                return;
+            }
             double[] times = new double[steps];
             StepResult last = null;
             var os = (com.sun.management.OperatingSystemMXBean)
@@ -122,6 +136,43 @@ public final class StepBenchmark {
                     name, batch, warmup, steps, median, sorted[0], sorted[steps - 1], batch * 1000.0 / median, cpuMs,
                     params, JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
                     last == null ? Double.NaN : last.loss()));
+        }
+    }
+
+    /** The turns of a paired run: warm-up, a ready line, then one answer line per request line on stdin. */
+    private static void serve(Learner learner, List<ViewBatch> pool, int warmup, String name, int batch, long params) {
+        var os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        int next = 0;
+        for (; next < warmup; next++) {
+            learner.step(pool.get(next % pool.size()));
+        }
+        System.out.println(String.format(Locale.ROOT,
+                "{\"side\": \"djl\", \"ready\": true, \"model\": \"%s\", \"batch\": %d, \"params\": %d, "
+                        + "\"threads\": %d, \"interop_threads\": %d, \"pid\": %d}",
+                name, batch, params, JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
+                ProcessHandle.current().pid()));
+        System.out.flush();
+        var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        try {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                int n = Integer.parseInt(line.trim());
+                StringBuilder ms = new StringBuilder();
+                double loss = Double.NaN;
+                long cpu0 = os.getProcessCpuTime();
+                for (int i = 0; i < n; i++, next++) {
+                    long t0 = System.nanoTime();
+                    loss = learner.step(pool.get(next % pool.size())).loss();
+                    ms.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f",
+                            (System.nanoTime() - t0) / 1e6));
+                }
+                double cpuMs = (os.getProcessCpuTime() - cpu0) / 1e6;
+                System.out.println(String.format(Locale.ROOT,
+                        "{\"side\": \"djl\", \"ms\": [%s], \"cpu_ms\": %.3f, \"loss\": %.6f}", ms, cpuMs, loss));
+                System.out.flush();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
