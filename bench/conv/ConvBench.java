@@ -16,7 +16,8 @@ import java.util.*;
  * bench/conv/ConvBench.java ITERS N,CIN,COUT,H,K,STRIDE,PAD,COUNT,INPUT_GRAD ...}
  * With PROFILE_TRACE set, one more forward and backward of every shape runs afterwards under libtorch's profiler (with
  * input shapes), written there as a Chrome trace: bench/conv/backward_copies.py reads it to find the copies inside
- * each convolution's backward.
+ * each convolution's backward. With CHANNELS_LAST=1 the inputs and weights are laid out channels last (NHWC strides
+ * of the same NCHW arrays), with CHANNELS_LAST_ONLY=input too only the inputs, as siamstream's backbones run.
  */
 public class ConvBench {
     static final java.lang.management.ThreadMXBean TM = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -26,6 +27,15 @@ public class ConvBench {
         NDArray forward() {
             return Conv2d.conv2d(x, w, null, new Shape(stride, stride), new Shape(pad, pad)).singletonOrThrow();
         }
+    }
+
+    /** CHANNELS_LAST=1: the same logical NCHW tensor with its channels innermost in memory (NHWC strides). */
+    static NDArray layout(NDArray nchw) {
+        if (!"1".equals(System.getenv("CHANNELS_LAST"))) return nchw;
+        Shape s = nchw.getShape();
+        // reshape copies the permuted view into contiguous NHWC memory; the second transpose is a view again
+        NDArray nhwc = nchw.transpose(0, 2, 3, 1).reshape(-1).reshape(s.get(0), s.get(2), s.get(3), s.get(1));
+        return nhwc.transpose(0, 3, 1, 2);
     }
 
     public static void main(String[] a) {
@@ -41,8 +51,9 @@ public class ConvBench {
                 int n = Integer.parseInt(f[0]), cin = Integer.parseInt(f[1]), cout = Integer.parseInt(f[2]), h = Integer.parseInt(f[3]),
                     k = Integer.parseInt(f[4]), s = Integer.parseInt(f[5]), p = Integer.parseInt(f[6]), count = Integer.parseInt(f[7]);
                 boolean ig = f[8].equals("1");
-                NDArray x = m.randomNormal(new Shape(n, cin, h, h));
+                NDArray x = layout(m.randomNormal(new Shape(n, cin, h, h)));
                 NDArray w = m.randomNormal(new Shape(cout, cin, k, k)).mul(0.05f);
+                if (!"input".equals(System.getenv("CHANNELS_LAST_ONLY"))) w = layout(w);
                 w.setRequiresGradient(true);
                 if (ig) x.setRequiresGradient(true);
                 Conv conv = new Conv(x, w, s, p);

@@ -18,8 +18,21 @@ public final class NamedSequential extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
+    private boolean channelsLastInput;
+
     public NamedSequential() {
         super(VERSION);
+    }
+
+    /**
+     * Makes this sequence lay its N x C x H x W input out channels last (NHWC in memory, still NCHW to every op)
+     * before the first child. libtorch's oneDNN convolutions then run their channels-last kernels, and every
+     * convolution, batch norm, ReLU and add after them keeps that layout, so the whole backbone runs in it. It is
+     * not a child, so parameter keys stay as they are.
+     */
+    public NamedSequential channelsLastInput(boolean channelsLast) {
+        this.channelsLastInput = channelsLast;
+        return this;
     }
 
     /** Appends a named child and returns this sequence. */
@@ -41,7 +54,7 @@ public final class NamedSequential extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList current = inputs;
+        NDList current = channelsLastInput ? new NDList(Layers.channelsLast(inputs.singletonOrThrow())) : inputs;
         for (Block child : getChildren().values()) {
             current = child.forward(parameterStore, current, training, params);
         }

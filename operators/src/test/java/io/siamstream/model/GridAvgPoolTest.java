@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 class GridAvgPoolTest {
 
     @ParameterizedTest
-    @CsvSource({"4, 4, 2", "4, 4, 4", "7, 7, 2", "5, 3, 2", "7, 7, 3"})
-    void cellMeansInPyTorchsOrderAndBounds(int h, int w, int grid) {
+    @CsvSource({"4, 4, 2, false", "4, 4, 4, false", "7, 7, 2, false", "5, 3, 2, false", "7, 7, 3, false",
+            "4, 4, 2, true", "4, 4, 4, true", "7, 7, 3, true"})
+    void cellMeansInPyTorchsOrderAndBounds(int h, int w, int grid, boolean channelsLast) {
         int n = 2;
         int c = 3;
         float[] data = new float[n * c * h * w];
@@ -30,6 +31,9 @@ class GridAvgPoolTest {
         }
         try (NDManager manager = Engines.pyTorch().newBaseManager()) {
             NDArray x = manager.create(data, new Shape(n, c, h, w));
+            if (channelsLast) {
+                x = Layers.channelsLast(x); // the layout the backbones run in
+            }
             NDArray pooled = Layers.gridAvgPool(x, grid);
             assertThat(pooled.getShape()).isEqualTo(new Shape(n, (long) c * grid * grid));
             float[] actual = pooled.toFloatArray();
