@@ -5,9 +5,10 @@ import ai.djl.nn.pooling.Pool;
 
 /**
  * Builds the backbones of {@link EncoderKind}; each maps N x C x H x W images to N x featureDim features. Every
- * backbone runs channels last ({@link NamedSequential#channelsLastInput}): libtorch's oneDNN convolutions, forward and
- * backward, are faster on that layout than on contiguous NCHW at every shape of these backbones that the step
- * benchmark runs. The parameters stay contiguous NCHW, so the checkpoint codec and the exported model do not change.
+ * backbone runs channels last ({@link NamedSequential#channelsLastInput}), because libtorch's oneDNN convolutions,
+ * which are most of a training step, are faster on that layout than on contiguous NCHW for these networks (see
+ * bench/results/step-benchmark-pairs.md). The parameters stay contiguous NCHW, so the checkpoint codec and the exported
+ * model do not change.
  */
 public final class Encoders {
 
