@@ -209,7 +209,6 @@ def main(argv):
 
 def serve_turns(step, pool, warmup, model_name, batch, n_params):
     """The turns of a paired run: warm-up, a ready line, then one answer line per request line on stdin."""
-    i = 0
     for i in range(warmup):
         step(*pool[i % len(pool)])
     i = warmup

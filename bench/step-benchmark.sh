@@ -3,8 +3,8 @@
 # PyTorch script with the identical architecture, batch and optimizer (bench/pytorch_step.py), with the same number of
 # threads, and prints a markdown table. Two ways to alternate the sides:
 #   MODE=paired (default): both sides start once, warm up, and stay resident; bench/step_pairs.py then runs PAIRS
-#     pairs of turns (TURN_STEPS timed steps of one side while the other waits), DJL first in even pairs and PyTorch
-#     first in odd ones. A pair's ratio compares two turns seconds apart, so the machine's slow drifts of speed cancel.
+#     pairs of turns (TURN_STEPS timed steps of one side while the other waits), DJL first in pairs 1, 3, ... and
+#     PyTorch first in pairs 2, 4, .... A pair's ratio compares two turns seconds apart, so the machine's slow drifts of speed cancel.
 #     Table: bench/results/step-benchmark-pairs.md.
 #   MODE=rounds: ROUNDS rounds of a fresh process per side (DJL, PyTorch, DJL, ...), each with its own warm-up, STEPS
 #     timed steps. Table: bench/results/step-benchmark-rounds.md.
@@ -25,7 +25,7 @@
 #   PEER_CHANNELS_LAST=1  lays the PyTorch peer's model and inputs out channels last, as siamstream's backbones run
 #            (default 0: the plain script's contiguous NCHW)
 #   PYTHON   the PyTorch peer's interpreter (default: /usr/bin/python3, Debian's python3-torch with OpenBLAS)
-#   RESULTS  folder for step-benchmark-rounds.md (default: bench/results)
+#   RESULTS  folder for step-benchmark-pairs.md or step-benchmark-rounds.md (default: bench/results)
 #   SKIP_BUILD=1 reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 #   QUIET_WAIT  seconds to wait, before each run (each pair), for the machine to be >= 90% idle (default 120; 0 = don't wait).
 #               Other processes distort the timings badly (OpenMP threads of both sides wait on descheduled
@@ -64,21 +64,10 @@ TRIES="${TRIES:-3}"
 LOAD_FILE="$(mktemp)"
 read -r -d '' RUNNER <<'PY' || true
 import os, resource, subprocess, sys, time
-def busy():
-    f = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
-    return (sum(f) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+from step_pairs import busy_s as busy, wait_quiet  # the paired mode's measures (bench/ is on PYTHONPATH)
 wait, tries, load_file, cmd = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 for attempt in range(1, tries + 1):
-    deadline = time.time() + wait
-    while wait > 0:
-        b0, w0 = busy(), time.time(); time.sleep(2)
-        idle = 1 - (busy() - b0) / ((time.time() - w0) * os.cpu_count())
-        if idle >= 0.9:
-            break
-        if time.time() > deadline:
-            print(f"step-benchmark: WARNING machine still busy ({idle:.0%} idle) after {wait:.0f} s; running anyway",
-                  file=sys.stderr)
-            break
+    wait_quiet(wait, [])
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN); b0 = busy(); w0 = time.time()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN); b1 = busy(); w1 = time.time()
@@ -92,7 +81,7 @@ open(load_file, "w").write(f"{foreign:.0f}%")
 sys.stdout.write(p.stdout)
 sys.exit(p.returncode)
 PY
-measured() { "$PYTHON" -c "$RUNNER" "$QUIET_WAIT" "$TRIES" "$LOAD_FILE" "$@"; }
+measured() { PYTHONPATH="$ROOT/bench" "$PYTHON" -c "$RUNNER" "$QUIET_WAIT" "$TRIES" "$LOAD_FILE" "$@"; }
 
 # json_field JSON_LINE FIELD
 json_field() { "$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }

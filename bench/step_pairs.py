@@ -39,6 +39,7 @@ def proc_cpu_s(pid):
 
 
 def wait_quiet(wait, own_pids):
+    """Waits (at most WAIT seconds) until processes other than OWN_PIDS leave >= 90% of the machine idle."""
     deadline = time.time() + wait
     while wait > 0:
         b0, o0, w0 = busy_s(), sum(proc_cpu_s(p) for p in own_pids), time.time()
@@ -48,7 +49,7 @@ def wait_quiet(wait, own_pids):
         if idle >= 0.9:
             return
         if time.time() > deadline:
-            print(f"step-pairs: WARNING machine still busy ({idle:.0%} idle) after {wait:.0f} s; running anyway",
+            print(f"step-benchmark: WARNING machine still busy ({idle:.0%} idle) after {wait:.0f} s; running anyway",
                   file=sys.stderr)
             return
 

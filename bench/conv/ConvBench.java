@@ -29,13 +29,9 @@ public class ConvBench {
         }
     }
 
-    /** CHANNELS_LAST=1: the same logical NCHW tensor with its channels innermost in memory (NHWC strides). */
+    /** CHANNELS_LAST=1: the same logical NCHW tensor laid out as the backbones lay out their input. */
     static NDArray layout(NDArray nchw) {
-        if (!"1".equals(System.getenv("CHANNELS_LAST"))) return nchw;
-        Shape s = nchw.getShape();
-        // reshape copies the permuted view into contiguous NHWC memory; the second transpose is a view again
-        NDArray nhwc = nchw.transpose(0, 2, 3, 1).reshape(-1).reshape(s.get(0), s.get(2), s.get(3), s.get(1));
-        return nhwc.transpose(0, 3, 1, 2);
+        return "1".equals(System.getenv("CHANNELS_LAST")) ? io.siamstream.model.Layers.channelsLast(nchw) : nchw;
     }
 
     public static void main(String[] a) {

@@ -62,9 +62,10 @@ public final class Layers {
 
     /**
      * The same N x C x H x W array with its channels innermost in memory (PyTorch's channels_last): permuted to NHWC,
-     * copied (a reshape of a permuted view copies it into its own order), and permuted back, which is a view.
+     * copied (a reshape of a permuted view copies it into its own order), and permuted back, which is a view. Public
+     * so that bench/conv/ConvBench.java measures the convolutions in exactly the layout the backbones run in.
      */
-    static NDArray channelsLast(NDArray x) {
+    public static NDArray channelsLast(NDArray x) {
         Shape s = x.getShape();
         return x.transpose(0, 2, 3, 1).reshape(-1).reshape(s.get(0), s.get(2), s.get(3), s.get(1))
                 .transpose(0, 3, 1, 2);
