@@ -7,14 +7,16 @@
 # usage: bench/job-benchmark.sh [throughput|checkpoint|all]   (default: all)
 #   throughput  convnet, batch 128: job / job-ckpt (aligned) / job-ckpt-unaligned / bare, ROUNDS rounds
 #                                                                         -> bench/results/job-benchmark.md
-#   checkpoint  ResNet-18 (CIFAR, paper heads) learner state, batch CKPT_BATCH, checkpoints every 10 s
+#   checkpoint  ResNet-18 (CIFAR, paper heads): job-ckpt-unaligned / bare, batch CKPT_BATCH, CKPT_ROUNDS rounds
 #                                                                         -> bench/results/job-checkpoint-resnet18.md
-# Options (environment): ROUNDS (3), STEPS (100), WARMUP (10), BATCH (128), CKPT_BATCH (32), CKPT_STEPS (40),
-#   THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1, JAVA_OPTS (extra
-#   JVM flags, e.g. a JFR recording), MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's
-#   memtables live in it; default: the MiniCluster's own, 128 MB for 4 slots; results then go to
-#   <name>-managed-<size>.md), RESULTS (folder for the tables; default bench/results), OFFLINE=0 (let Maven download;
-#   bench/lib/prologue.sh).
+# Options (environment): ROUNDS (3), STEPS (100), WARMUP (30: by then the JIT has compiled the job's hot paths; with
+#   10 its compiler threads still took CPU from the timed steps), BATCH (128), CKPT_BATCH (32), CKPT_STEPS (30),
+#   CKPT_ROUNDS (2), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
+#   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
+#   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:
+#   the MiniCluster's own, 128 MB for 4 slots; results then go to <name>-managed-<size>.md), RESULTS (folder for the
+#   tables; default bench/results), OFFLINE=0 (let Maven download; bench/lib/prologue.sh).
+# Every table also gives the JVM's CPU per step by thread (augmentation, pairing, training, checkpointing, the JIT).
 # The machine is shared: every run reports the CPU share other processes used while it ran; compare ratios taken in
 # the same run only.
 set -euo pipefail
@@ -36,11 +38,13 @@ run() {
 }
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
-  run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-10}" --steps "${STEPS:-100}" \
+  run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-30}" --steps "${STEPS:-100}" \
       --rounds "${ROUNDS:-3}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
       --markdown "$RESULTS/job-benchmark$SUFFIX.md"
 fi
 if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then
-  run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 3 --steps "${CKPT_STEPS:-40}" --rounds 1 \
-      --modes job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18$SUFFIX.md"
+  # unaligned only: aligned barriers of this 30-pairs/s job queue behind the buffered pairs and rarely complete in the
+  # window
+  run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 5 --steps "${CKPT_STEPS:-30}" --rounds "${CKPT_ROUNDS:-2}" \
+      --modes job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18$SUFFIX.md"
 fi

@@ -6,7 +6,10 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
@@ -63,9 +66,41 @@ final class BenchProbes {
     }
 
     /** The CPU share other processes use while a run goes on (/proc/stat busy time minus this JVM's CPU time). */
-    record Load(long wall0, double busy0, long own0) {
+    record Load(long wall0, double busy0, long own0, long[] self0) {
         static Load start() {
-            return new Load(System.nanoTime(), busySeconds(), ownCpuNanos());
+            return new Load(System.nanoTime(), busySeconds(), ownCpuNanos(), selfStat());
+        }
+
+        /**
+         * Minor page faults of this JVM since the start: each is a page the kernel mapped and zeroed on first touch.
+         * A step that frees and re-allocates its large buffers through the C allocator pays one per 4 KiB page every
+         * step; NaN where there is no /proc.
+         */
+        double minorFaults() {
+            long[] now = selfStat();
+            return now == null || self0 == null ? Double.NaN : now[0] - self0[0];
+        }
+
+        /** The kernel's share of this JVM's CPU time since the start (system / (user + system)); NaN without /proc. */
+        double kernelShare() {
+            long[] now = selfStat();
+            if (now == null || self0 == null) {
+                return Double.NaN;
+            }
+            double user = now[1] - self0[1];
+            double system = now[2] - self0[2];
+            return user + system == 0 ? Double.NaN : system / (user + system);
+        }
+
+        /** minflt, utime, stime (fields 10, 14, 15) of /proc/self/stat; null where it cannot be read. */
+        private static long[] selfStat() {
+            try {
+                String stat = Files.readString(Path.of("/proc/self/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+                return new long[] {Long.parseLong(f[7]), Long.parseLong(f[11]), Long.parseLong(f[12])};
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
         }
 
         /** CPU time this JVM used since the start (all its threads, the engine's native ones included). */
@@ -95,6 +130,66 @@ final class BenchProbes {
         private static double busySeconds() {
             long busy = busyNanos();
             return busy < 0 ? Double.NaN : busy / 1e9;
+        }
+    }
+
+    /**
+     * CPU time of this JVM's threads by thread name, from /proc/self/task/&lt;tid&gt;/stat (utime + stime) and the
+     * kernel's thread name (comm: the Java thread name cut to 15 characters; threads the engine starts natively are
+     * called {@code java}). It says where a run's CPU goes beyond the learner: the Flink tasks (augmentation, pairing,
+     * training), checkpointing, RocksDB and the engine's worker threads. Empty where there is no /proc.
+     */
+    record ThreadCpu(Map<Integer, Thread> before) {
+        record Thread(String name, long ticks) {}
+
+        static ThreadCpu start() {
+            return new ThreadCpu(read());
+        }
+
+        /** CPU milliseconds per thread group since the start (threads that ended meanwhile are not counted). */
+        Map<String, Double> millisByGroup() {
+            Map<String, Double> out = new TreeMap<>();
+            read().forEach((tid, now) -> {
+                Thread then = before.get(tid);
+                long ticks = now.ticks() - (then == null ? 0 : then.ticks());
+                if (ticks > 0) {
+                    out.merge(group(now.name()), ticks * 10.0, Double::sum);  // USER_HZ is 100 on Linux
+                }
+            });
+            return out;
+        }
+
+        /** "augment-view1 (1/1)#0" and "augment-view1 (" both become "augment-view1"; numbered pool threads one name. */
+        static String group(String comm) {
+            String g = comm;
+            int paren = g.indexOf(" (");
+            if (paren > 0) {
+                g = g.substring(0, paren);
+            }
+            return g.replaceAll("[-#_ ]*[0-9]+$", "").trim();
+        }
+
+        private static Map<Integer, Thread> read() {
+            Map<Integer, Thread> out = new HashMap<>();
+            try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String stat = Files.readString(task.resolve("stat"));
+                        // pid (comm) state ... : comm may hold spaces and parentheses, so split at the last ')'
+                        int open = stat.indexOf('(');
+                        int close = stat.lastIndexOf(')');
+                        String[] f = stat.substring(close + 2).trim().split("\\s+");
+                        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);  // fields 14, 15: utime, stime
+                        out.put(Integer.parseInt(task.getFileName().toString()),
+                                new Thread(stat.substring(open + 1, close), ticks));
+                    } catch (IOException | RuntimeException e) {
+                        // the thread ended between the listing and the read: not counted
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                return out;
+            }
+            return out;
         }
     }
 

@@ -9,6 +9,7 @@ import io.siamstream.train.Learner;
 import io.siamstream.train.ReplayTrainer;
 import io.siamstream.bench.BenchProbes.Checkpoint;
 import io.siamstream.bench.BenchProbes.Load;
+import io.siamstream.bench.BenchProbes.ThreadCpu;
 import io.siamstream.train.ViewBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
@@ -122,7 +124,8 @@ public final class JobThroughputBenchmark {
 
     /** One timed run. */
     private record Run(String mode, int round, double pairsPerSecond, double medianStepMs, double learnerShare,
-                       double foreignLoad, double cpuMsPerStep, List<Checkpoint> checkpoints) {}
+                       double foreignLoad, double cpuMsPerStep, double faultsPerStep, double kernelShare,
+                       List<Checkpoint> checkpoints, Map<String, Double> threadCpuMsPerStep) {}
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
@@ -164,8 +167,10 @@ public final class JobThroughputBenchmark {
                             : job(cluster, settings, o, round, mode);
                     runs.add(run);
                     System.err.printf(Locale.ROOT, "job-benchmark: round %d %-8s %8.1f pairs/s, median step %.1f ms,"
-                                    + " learner busy %.0f%%, JVM CPU %.0f ms/step, other processes %.0f%%%s%n", round, mode,
+                                    + " learner busy %.0f%%, JVM CPU %.0f ms/step (kernel %.0f%%, %.0f minor faults/step),"
+                                    + " other processes %.0f%%%s%n", round, mode,
                             run.pairsPerSecond(), run.medianStepMs(), 100 * run.learnerShare(), run.cpuMsPerStep(),
+                            100 * run.kernelShare(), run.faultsPerStep(),
                             100 * run.foreignLoad(),
                             run.checkpoints().isEmpty() ? "" : ", " + run.checkpoints().size() + " checkpoint(s)");
                 }
@@ -233,18 +238,29 @@ public final class JobThroughputBenchmark {
         int total = o.warmup() + o.steps();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         Load load = null;
+        ThreadCpu threads = null;
+        long nextStatus = 0;
         while (!clock.containsKey((long) total)) {
             if (load == null && clock.containsKey((long) o.warmup())) {
                 load = Load.start();
+                threads = ThreadCpu.start();
             }
-            JobStatus status = cluster.getJobStatus(id).get();
-            if (status.isGloballyTerminalState() || System.nanoTime() > deadline) {
-                throw new IllegalStateException(name + ": job is " + status + " after " + clock.size() + " steps");
+            // the job's status is an RPC to the JobMaster: asked once a second, not with every look at the clock, so
+            // that the benchmark's own polling does not weigh on the job it measures
+            if (System.nanoTime() >= nextStatus) {
+                JobStatus status = cluster.getJobStatus(id).get();
+                if (status.isGloballyTerminalState() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException(name + ": job is " + status + " after " + clock.size() + " steps");
+                }
+                nextStatus = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
             Thread.sleep(20);
         }
         double foreign = load == null ? Double.NaN : load.foreignShare();
         double cpuMs = load == null ? Double.NaN : load.ownCpuMillis() / o.steps();
+        double faults = load == null ? Double.NaN : load.minorFaults() / o.steps();
+        double kernel = load == null ? Double.NaN : load.kernelShare();
+        Map<String, Double> threadMs = perStep(threads, o.steps());
         long t0 = clock.get((long) o.warmup())[0];
         long t1 = clock.get((long) total)[0];
         List<Checkpoint> stats = checkpointed ? checkpoints(cluster.getExecutionGraph(id).get(), graph, t0, t1) : List.of();
@@ -261,7 +277,7 @@ public final class JobThroughputBenchmark {
         double seconds = (t1 - t0) / 1e9;
         CLOCKS.remove(name);
         return new Run(mode, round, (double) o.steps() * o.batch() / seconds,
-                median(stepMs), learnerMs / 1e3 / seconds, foreign, cpuMs, stats);
+                median(stepMs), learnerMs / 1e3 / seconds, foreign, cpuMs, faults, kernel, stats, threadMs);
     }
 
     /**
@@ -295,10 +311,12 @@ public final class JobThroughputBenchmark {
         try (Learner learner = Learner.create(settings.learner())) {
             double[] stepMs = new double[o.steps()];
             Load load = null;
+            ThreadCpu threads = null;
             long t0 = 0;
             for (int i = 0; i < batches.size(); i++) {
                 if (i == o.warmup()) {
                     load = Load.start();
+                    threads = ThreadCpu.start();
                     t0 = System.nanoTime();
                 }
                 long s0 = System.nanoTime();
@@ -309,8 +327,18 @@ public final class JobThroughputBenchmark {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new Run(mode, round, (double) o.steps() * o.batch() / seconds, median(stepMs), 1.0,
-                    load.foreignShare(), load.ownCpuMillis() / o.steps(), List.of());
+                    load.foreignShare(), load.ownCpuMillis() / o.steps(), load.minorFaults() / o.steps(), load.kernelShare(),
+                    List.of(), perStep(threads, o.steps()));
         }
+    }
+
+    /** CPU ms per timed step by thread group since {@code threads} started (empty where there is no /proc). */
+    private static Map<String, Double> perStep(ThreadCpu threads, int steps) {
+        Map<String, Double> out = new TreeMap<>();
+        if (threads != null) {
+            threads.millisByGroup().forEach((group, ms) -> out.put(group, ms / steps));
+        }
+        return out;
     }
 
     /** The checkpoints triggered inside [t0, t1] (nanoTime of the measurement window, mapped to wall-clock time). */
@@ -333,12 +361,12 @@ public final class JobThroughputBenchmark {
                 String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(),
                 o.managedMemory().isEmpty() ? "the MiniCluster's default" : o.managedMemory(), o.checkpointInterval()));
         md.append("| round | run | pairs/s | median learner step ms | learner busy | JVM CPU ms per step"
-                + " | other processes' CPU | checkpoints |\n");
-        md.append("|---|---|---|---|---|---|---|---|\n");
+                + " | kernel share of it | minor page faults per step | other processes' CPU | checkpoints |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (Run r : runs) {
-            md.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.0f%% | %.0f | %.0f%% | %s |%n", r.round(),
-                    r.mode(), r.pairsPerSecond(), r.medianStepMs(), 100 * r.learnerShare(), r.cpuMsPerStep(),
-                    100 * r.foreignLoad(),
+            md.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.0f%% | %.0f | %.0f%% | %.0f | %.0f%% | %s |%n",
+                    r.round(), r.mode(), r.pairsPerSecond(), r.medianStepMs(), 100 * r.learnerShare(), r.cpuMsPerStep(),
+                    100 * r.kernelShare(), r.faultsPerStep(), 100 * r.foreignLoad(),
                     r.mode().startsWith("job-ckpt") ? String.valueOf(r.checkpoints().size()) : ""));
         }
         md.append('\n');
@@ -361,6 +389,7 @@ public final class JobThroughputBenchmark {
                         mode, ratios(runs, mode, "job")));
             }
         }
+        threadTable(md, o, runs);
         for (String mode : List.of("job-ckpt", "job-ckpt-unaligned")) {
             List<Checkpoint> all = runs.stream().filter(r -> r.mode().equals(mode))
                     .flatMap(r -> r.checkpoints().stream()).toList();
@@ -382,6 +411,40 @@ public final class JobThroughputBenchmark {
                     .mapToDouble(c -> c.checkpointedBytes() / 1e6).toArray(), "%.1f");
         }
         return md.toString();
+    }
+
+    /**
+     * Where the JVM's CPU goes: ms per timed step by thread group (median over rounds), for the groups that use at
+     * least 1 ms per step in some mode. The learner's own work is on the training task thread and the engine's
+     * threads; everything else is what the job adds to the bare learner.
+     */
+    private static void threadTable(StringBuilder md, Options o, List<Run> runs) {
+        java.util.SortedSet<String> groups = new java.util.TreeSet<>();
+        for (Run r : runs) {
+            r.threadCpuMsPerStep().forEach((g, ms) -> {
+                if (ms >= 1.0) {
+                    groups.add(g);
+                }
+            });
+        }
+        if (groups.isEmpty()) {
+            return;
+        }
+        md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; threads named java are the"
+                + " engine's native workers and the JVM's own; groups under 1 ms in every mode left out):\n\n| thread |");
+        o.modes().forEach(m -> md.append(' ').append(m).append(" |"));
+        md.append("\n|---|");
+        o.modes().forEach(m -> md.append("---|"));
+        md.append('\n');
+        for (String g : groups) {
+            md.append("| ").append(g).append(" |");
+            for (String mode : o.modes()) {
+                double v = median(runs.stream().filter(r -> r.mode().equals(mode))
+                        .mapToDouble(r -> r.threadCpuMsPerStep().getOrDefault(g, 0.0)).toArray());
+                md.append(String.format(Locale.ROOT, " %.1f |", v));
+            }
+            md.append('\n');
+        }
     }
 
     private static String ratios(List<Run> runs, String over, String under) {
