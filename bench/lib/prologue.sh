@@ -10,6 +10,7 @@
 #   SKIP_BUILD=1   reuse the last build and classpath file
 #   OFFLINE=0      let Maven download what ~/.m2 lacks (default 1: offline, -o)
 #   RESULTS        where the script writes its result tables (default bench/results)
+#   ALLOCATOR_SETTINGS  pom (default: export pom.xml's GLIBC_TUNABLES and MALLOC_CONF) or default (the C libraries' own)
 # What it defines for the script:
 #   ROOT           the repository root (the working directory from here on)
 #   RESULTS        absolute, created
@@ -62,6 +63,20 @@ FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p'
 [[ -n "$FLAGS" ]] || die "no siamstream.jvm.flags in pom.xml"
 # shellcheck disable=SC2206  # the flags are words without spaces inside
 JAVA=(java $FLAGS)
+
+# The C allocators' settings (pom.xml siamstream.glibc.tunables and siamstream.jemalloc.conf, which say why), exported
+# for every process a script starts, the PyTorch peers included, so that both sides of a comparison run with the same
+# allocator. ALLOCATOR_SETTINGS=default leaves the C libraries' own defaults (bench/allocator-benchmark.sh compares);
+# a GLIBC_TUNABLES or MALLOC_CONF the caller set wins.
+case "${ALLOCATOR_SETTINGS:-pom}" in
+  pom)
+    BENCH_TUNABLES="$(sed -n 's:.*<siamstream.glibc.tunables>\(.*\)</siamstream.glibc.tunables>.*:\1:p' "$ROOT/pom.xml")"
+    BENCH_MALLOC_CONF="$(sed -n 's:.*<siamstream.jemalloc.conf>\(.*\)</siamstream.jemalloc.conf>.*:\1:p' "$ROOT/pom.xml")"
+    [[ -n "$BENCH_TUNABLES" && -n "$BENCH_MALLOC_CONF" ]] || die "no allocator settings in pom.xml"
+    export GLIBC_TUNABLES="${GLIBC_TUNABLES:-$BENCH_TUNABLES}" MALLOC_CONF="${MALLOC_CONF:-$BENCH_MALLOC_CONF}" ;;
+  default) ;;
+  *) die "ALLOCATOR_SETTINGS=$ALLOCATOR_SETTINGS is not allowed; allowed: pom, default" ;;
+esac
 
 bench_snapshot() {
   local dir="$1/lib" entry snap=()

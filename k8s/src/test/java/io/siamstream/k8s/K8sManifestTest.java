@@ -230,4 +230,21 @@ class K8sManifestTest {
             assertThat(jobArgs(m)).containsEntry("siamstream.train.device", "gpu");
         }
     }
+
+    /** Both images give the allocators the settings the build's own JVMs run with (the pom's properties). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"Dockerfile", "Dockerfile.gpu"})
+    void imagesSetThePomsAllocatorSettings(String dockerfile) throws java.io.IOException {
+        String pom = java.nio.file.Files.readString(Manifests.repoRoot().resolve("pom.xml"));
+        String image = java.nio.file.Files.readString(Manifests.k8sDir().resolve(dockerfile));
+        for (String[] setting : new String[][] {{"siamstream.jemalloc.conf", "MALLOC_CONF"},
+                {"siamstream.glibc.tunables", "GLIBC_TUNABLES"}}) {
+            java.util.regex.Matcher property = java.util.regex.Pattern
+                    .compile("<" + java.util.regex.Pattern.quote(setting[0]) + ">([^<]+)</").matcher(pom);
+            assertThat(property.find()).as("pom.xml property %s", setting[0]).isTrue();
+            assertThat(image).as("%s sets %s as pom.xml's %s", dockerfile, setting[1], setting[0])
+                    .containsPattern("(?m)^\\s*(ENV\\s+)?" + setting[1] + "="
+                            + java.util.regex.Pattern.quote(property.group(1)) + "(\\s|$)");
+        }
+    }
 }

@@ -61,6 +61,7 @@ public final class Learner implements AutoCloseable {
 
     private Learner(LearnerConfig config, LearnerState state, Device device) {
         Engine engine = Engines.pyTorch();
+        NativeAllocator.checkOnce();
         this.config = config;
         DeviceSelection.requireAvailable(device, config.device());
         this.device = device;
