@@ -22,7 +22,7 @@ class NativeAllocatorTest {
     void jemallocWithoutAnOversizeThresholdIsToldWhatToSet() {
         // glibc's tunables do not help a preloaded jemalloc
         assertThat(NativeAllocator.advice(Map.of("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432"), true))
-                .contains("MALLOC_CONF=oversize_threshold:4294967296");
+                .contains("MALLOC_CONF=narenas:1,oversize_threshold:4294967296");
         assertThat(NativeAllocator.advice(Map.of("MALLOC_CONF", "oversize_threshold:4294967296"), true)).isNull();
     }
 
