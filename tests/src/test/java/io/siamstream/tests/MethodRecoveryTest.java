@@ -116,8 +116,12 @@ class MethodRecoveryTest {
         Map<String, Tensor> job = LearnerStateCodec.decode(last.encoderState).tensors();
         Map<String, Tensor> reference = reference(method, settings);
         assertThat(job.keySet()).isEqualTo(reference.keySet());
+        // what a divergence would come from: a pair the job lost or a step it took on a partial batch
+        String trail = "dead letters " + CommittedFiles.lines(tmp.resolve("dead-letters")) + "; steps with other than "
+                + BATCH + " pairs " + steps.stream().filter(l -> CommittedFiles.number(l, "pairs") != BATCH).toList();
         for (String tensor : reference.keySet()) {
-            assertThat(job.get(tensor).data()).as(method + " job (" + barriers + ") vs reference loop: " + tensor)
+            assertThat(job.get(tensor).data())
+                    .as(method + " job (" + barriers + ") vs reference loop: " + tensor + " (" + trail + ")")
                     .isEqualTo(reference.get(tensor).data());
         }
     }
