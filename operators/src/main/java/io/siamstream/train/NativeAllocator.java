@@ -28,9 +28,10 @@ public final class NativeAllocator {
     /** Logs {@link #advice} once per JVM (a warning), or that the allocator is set up (info). */
     static void checkOnce() {
         if (CHECKED.compareAndSet(false, true)) {
-            String advice = advice(System.getenv(), jemallocLoaded());
+            boolean jemalloc = jemallocLoaded();
+            String advice = advice(System.getenv(), jemalloc);
             if (advice == null) {
-                LOG.info("C allocator: {}", jemallocLoaded() ? "jemalloc with MALLOC_CONF=" + System.getenv("MALLOC_CONF")
+                LOG.info("C allocator: {}", jemalloc ? "jemalloc with MALLOC_CONF=" + System.getenv("MALLOC_CONF")
                         : "glibc with GLIBC_TUNABLES=" + System.getenv("GLIBC_TUNABLES"));
             } else {
                 LOG.warn(advice);
