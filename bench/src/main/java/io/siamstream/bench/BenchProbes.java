@@ -95,9 +95,8 @@ final class BenchProbes {
         /** minflt, utime, stime (fields 10, 14, 15) of /proc/self/stat; null where it cannot be read. */
         private static long[] selfStat() {
             try {
-                String stat = Files.readString(Path.of("/proc/self/stat"));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-                return new long[] {Long.parseLong(f[7]), Long.parseLong(f[11]), Long.parseLong(f[12])};
+                String[] f = statFields(Files.readString(Path.of("/proc/self/stat")));
+                return new long[] {Long.parseLong(f[MINFLT]), Long.parseLong(f[UTIME]), Long.parseLong(f[STIME])};
             } catch (IOException | RuntimeException e) {
                 return null;
             }
@@ -139,8 +138,9 @@ final class BenchProbes {
      * called {@code java}). It says where a run's CPU goes beyond the learner: the Flink tasks (augmentation, pairing,
      * training), checkpointing, RocksDB and the engine's worker threads. Empty where there is no /proc.
      */
-    record ThreadCpu(Map<Integer, Thread> before) {
-        record Thread(String name, long ticks) {}
+    record ThreadCpu(Map<Integer, Task> before) {
+        /** A thread's name (comm) and its CPU time in clock ticks. */
+        record Task(String name, long ticks) {}
 
         static ThreadCpu start() {
             return new ThreadCpu(read());
@@ -150,10 +150,10 @@ final class BenchProbes {
         Map<String, Double> millisByGroup() {
             Map<String, Double> out = new TreeMap<>();
             read().forEach((tid, now) -> {
-                Thread then = before.get(tid);
+                Task then = before.get(tid);
                 long ticks = now.ticks() - (then == null ? 0 : then.ticks());
                 if (ticks > 0) {
-                    out.merge(group(now.name()), ticks * 10.0, Double::sum);  // USER_HZ is 100 on Linux
+                    out.merge(group(now.name()), ticks * (double) TICK_MILLIS, Double::sum);
                 }
             });
             return out;
@@ -169,19 +169,16 @@ final class BenchProbes {
             return g.replaceAll("[-#_ ]*[0-9]+$", "").trim();
         }
 
-        private static Map<Integer, Thread> read() {
-            Map<Integer, Thread> out = new HashMap<>();
+        private static Map<Integer, Task> read() {
+            Map<Integer, Task> out = new HashMap<>();
             try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
                 for (Path task : (Iterable<Path>) tasks::iterator) {
                     try {
                         String stat = Files.readString(task.resolve("stat"));
-                        // pid (comm) state ... : comm may hold spaces and parentheses, so split at the last ')'
-                        int open = stat.indexOf('(');
-                        int close = stat.lastIndexOf(')');
-                        String[] f = stat.substring(close + 2).trim().split("\\s+");
-                        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);  // fields 14, 15: utime, stime
-                        out.put(Integer.parseInt(task.getFileName().toString()),
-                                new Thread(stat.substring(open + 1, close), ticks));
+                        String[] f = statFields(stat);
+                        out.put(Integer.parseInt(task.getFileName().toString()), new Task(
+                                stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+                                Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME])));
                     } catch (IOException | RuntimeException e) {
                         // the thread ended between the listing and the read: not counted
                     }
@@ -191,6 +188,21 @@ final class BenchProbes {
             }
             return out;
         }
+    }
+
+    /** Clock ticks of /proc's CPU times: USER_HZ is 100 on Linux. */
+    private static final long TICK_MILLIS = 10;
+    /** Indices into {@link #statFields} of minflt, utime and stime (fields 10, 14 and 15 of proc(5)'s stat). */
+    private static final int MINFLT = 7;
+    private static final int UTIME = 11;
+    private static final int STIME = 12;
+
+    /**
+     * The fields of a /proc/&lt;pid&gt;[/task/&lt;tid&gt;]/stat line after the name, from field 3 (state) on: the name
+     * may hold spaces and parentheses, so the line is split after its last ')'.
+     */
+    static String[] statFields(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
     }
 
     /**
@@ -206,7 +218,7 @@ final class BenchProbes {
                     busy += Long.parseLong(f[i]);
                 }
             }
-            return busy * 10_000_000L;  // USER_HZ is 100 on Linux
+            return busy * TICK_MILLIS * 1_000_000L;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
