@@ -19,8 +19,8 @@ ALLOCATOR_SETTINGS=default  # this script sets each run's allocator itself
 source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-TUNABLES="$(sed -n 's:.*<siamstream.glibc.tunables>\(.*\)</siamstream.glibc.tunables>.*:\1:p' pom.xml)"
-JE_CONF="$(sed -n 's:.*<siamstream.jemalloc.conf>\(.*\)</siamstream.jemalloc.conf>.*:\1:p' pom.xml)"
+TUNABLES="$POM_GLIBC_TUNABLES"
+JE_CONF="$POM_MALLOC_CONF"
 IFS=, read -r -a SETTINGS <<<"${SETTINGS:-glibc-default,glibc-pom,jemalloc-default,jemalloc-pom}"
 for s in "${SETTINGS[@]}"; do
   case "$s" in

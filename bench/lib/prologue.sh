@@ -17,6 +17,9 @@
 #   CP             the run classpath: the bench module's jar, then the classpath file (this checkout's other module
 #                  jars and the dependencies in ~/.m2); jars, so that a `mvn compile` meanwhile does not change it
 #   FLAGS          the JVM flags Flink needs on Java 17 and DJL's offline switches (pom.xml siamstream.jvm.flags)
+#   POM_GLIBC_TUNABLES, POM_MALLOC_CONF  pom.xml's allocator settings (exported as GLIBC_TUNABLES and MALLOC_CONF
+#                  unless ALLOCATOR_SETTINGS=default)
+#   pom_property NAME  prints pom.xml's <NAME> property
 #   JAVA           (an array) java with FLAGS; a script adds -Xmx, -D... and the main class
 #   die MESSAGE    prints "$BENCH_NAME: MESSAGE" on stderr and exits 1
 #   bench_path P   P as an absolute path; a relative P is taken from the directory the script was started in
@@ -59,8 +62,15 @@ BENCH_JAR="$(ls "$ROOT"/bench/target/siamstream-bench-*.jar 2>/dev/null | head -
 [[ -f "$BENCH_CP_FILE" && -n "$BENCH_JAR" ]] || die "no build in bench/target (run once without SKIP_BUILD=1)"
 CP="$BENCH_JAR:$(cat "$BENCH_CP_FILE")"
 
-FLAGS="$(sed -n 's:.*<siamstream.jvm.flags>\(.*\)</siamstream.jvm.flags>.*:\1:p' "$ROOT/pom.xml")"
-[[ -n "$FLAGS" ]] || die "no siamstream.jvm.flags in pom.xml"
+# pom_property NAME: the value of pom.xml's <NAME> property (one line); dies when it is missing or empty
+pom_property() {
+  local value
+  value="$(sed -n "s:.*<$1>\\(.*\\)</$1>.*:\\1:p" "$ROOT/pom.xml")"
+  [[ -n "$value" ]] || die "no $1 in pom.xml"
+  printf '%s\n' "$value"
+}
+
+FLAGS="$(pom_property siamstream.jvm.flags)"
 # shellcheck disable=SC2206  # the flags are words without spaces inside
 JAVA=(java $FLAGS)
 
@@ -68,12 +78,11 @@ JAVA=(java $FLAGS)
 # for every process a script starts, the PyTorch peers included, so that both sides of a comparison run with the same
 # allocator. ALLOCATOR_SETTINGS=default leaves the C libraries' own defaults (bench/allocator-benchmark.sh compares);
 # a GLIBC_TUNABLES or MALLOC_CONF the caller set wins.
+POM_GLIBC_TUNABLES="$(pom_property siamstream.glibc.tunables)"
+POM_MALLOC_CONF="$(pom_property siamstream.jemalloc.conf)"
 case "${ALLOCATOR_SETTINGS:-pom}" in
   pom)
-    BENCH_TUNABLES="$(sed -n 's:.*<siamstream.glibc.tunables>\(.*\)</siamstream.glibc.tunables>.*:\1:p' "$ROOT/pom.xml")"
-    BENCH_MALLOC_CONF="$(sed -n 's:.*<siamstream.jemalloc.conf>\(.*\)</siamstream.jemalloc.conf>.*:\1:p' "$ROOT/pom.xml")"
-    [[ -n "$BENCH_TUNABLES" && -n "$BENCH_MALLOC_CONF" ]] || die "no allocator settings in pom.xml"
-    export GLIBC_TUNABLES="${GLIBC_TUNABLES:-$BENCH_TUNABLES}" MALLOC_CONF="${MALLOC_CONF:-$BENCH_MALLOC_CONF}" ;;
+    export GLIBC_TUNABLES="${GLIBC_TUNABLES:-$POM_GLIBC_TUNABLES}" MALLOC_CONF="${MALLOC_CONF:-$POM_MALLOC_CONF}" ;;
   default) ;;
   *) die "ALLOCATOR_SETTINGS=$ALLOCATOR_SETTINGS is not allowed; allowed: pom, default" ;;
 esac
