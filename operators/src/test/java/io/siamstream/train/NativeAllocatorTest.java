@@ -32,4 +32,17 @@ class NativeAllocatorTest {
         assumeTrue(System.getenv("DJL_OFFLINE") != null, "not started by the build's surefire");
         assertThat(NativeAllocator.advice(System.getenv(), NativeAllocator.jemallocLoaded())).isNull();
     }
+
+    /** The advice names the settings the build and the images use, so that it cannot drift from pom.xml's. */
+    @Test
+    void theAdviceNamesThePomsSettings() throws java.io.IOException {
+        String pom = java.nio.file.Files.readString(java.nio.file.Path.of("..", "pom.xml"));
+        for (String[] setting : new String[][] {{"siamstream.glibc.tunables", "false"},
+                {"siamstream.jemalloc.conf", "true"}}) {
+            java.util.regex.Matcher value = java.util.regex.Pattern
+                    .compile("<" + java.util.regex.Pattern.quote(setting[0]) + ">([^<]+)</").matcher(pom);
+            assertThat(value.find()).as("pom.xml property %s", setting[0]).isTrue();
+            assertThat(NativeAllocator.advice(Map.of(), Boolean.parseBoolean(setting[1]))).contains(value.group(1));
+        }
+    }
 }
