@@ -1,0 +1,106 @@
+package io.siamstream.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.SplittableRandom;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
+import org.apache.flink.runtime.state.CompressibleFSDataInputStream;
+import org.apache.flink.runtime.state.CompressibleFSDataOutputStream;
+import org.apache.flink.runtime.state.SnappyStreamCompressionDecorator;
+import org.apache.flink.runtime.state.StreamCompressionDecorator;
+import org.apache.flink.runtime.state.UncompressedStreamCompressionDecorator;
+import org.apache.flink.runtime.state.memory.ByteStreamStateHandle;
+import org.apache.flink.runtime.state.memory.MemCheckpointStreamFactory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The learner's chunks written the way the operator state backend writes list state (a
+ * {@link DataOutputViewStreamWrapper} over a {@link CompressibleFSDataOutputStream} over a checkpoint stream): in
+ * bulk, to the same bytes as the byte-by-byte path, with and without snapshot compression.
+ */
+class OperatorStateBulkWriterTest {
+
+    private static final int SIZE = 3 << 20;
+
+    private static LearnerChunk chunk() {
+        byte[] bytes = new byte[SIZE];
+        new SplittableRandom(7).nextBytes(bytes);
+        return new LearnerChunk(3, "param/01encoder_conv#0", bytes);
+    }
+
+    /** A checkpoint stream that counts the bytes it was handed one at a time. */
+    private static final class CountingStream extends MemCheckpointStreamFactory.MemoryCheckpointOutputStream {
+        long singleByteWrites;
+
+        CountingStream() {
+            super(64 << 20);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            singleByteWrites++;
+            super.write(b);
+        }
+    }
+
+    private static long singleByteWrites;
+
+    /** Serializes two chunks as the backend does and returns the checkpoint stream's bytes. */
+    private static byte[] writeAsTheBackendDoes(StreamCompressionDecorator compression, boolean expectBulk)
+            throws Exception {
+        var checkpointStream = new CountingStream();
+        var compressible = new CompressibleFSDataOutputStream(checkpointStream, compression);
+        var view = new DataOutputViewStreamWrapper(compressible);
+        assertThat(OperatorStateBulkWriter.bulkStream(view) != null)
+                .as("the bulk path is reachable in this JVM (its flags open java.io, as Flink's distribution does)")
+                .isEqualTo(expectBulk);
+        LearnerChunkSerializer.INSTANCE.serialize(chunk(), view);
+        long between = compressible.getPos();
+        LearnerChunkSerializer.INSTANCE.serialize(new LearnerChunk(0, LearnerChunk.INDEX, new byte[] {1, 2, 3}), view);
+        compressible.flush();
+        assertThat(between).isPositive();
+        singleByteWrites = checkpointStream.singleByteWrites;
+        return ((ByteStreamStateHandle) checkpointStream.closeAndGetHandle()).getData();
+    }
+
+    @Test
+    void uncompressedBulkWriteGivesTheBytesOfTheByteByBytePath() throws Exception {
+        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+
+        DataOutputSerializer reference = new DataOutputSerializer(SIZE + 128);
+        LearnerChunkSerializer.INSTANCE.serialize(chunk(), reference);
+        LearnerChunkSerializer.INSTANCE.serialize(new LearnerChunk(0, LearnerChunk.INDEX, new byte[] {1, 2, 3}),
+                reference);
+        assertThat(written).isEqualTo(reference.getCopyOfBuffer());
+        assertThat(singleByteWrites).as("bytes that reached the checkpoint stream one at a time (the headers only)")
+                .isLessThan(100);
+    }
+
+    @Test
+    void compressedBulkWriteReadsBackThroughTheBackendsInputStream() throws Exception {
+        byte[] written = writeAsTheBackendDoes(SnappyStreamCompressionDecorator.INSTANCE, true);
+
+        var in = new CompressibleFSDataInputStream(
+                new ByteStreamStateHandle("written", written).openInputStream(), SnappyStreamCompressionDecorator.INSTANCE);
+        var view = new DataInputViewStreamWrapper(in);
+        LearnerChunk back = LearnerChunkSerializer.INSTANCE.deserialize(view);
+        assertThat(back.replica).isEqualTo(3);
+        assertThat(back.entry).isEqualTo("param/01encoder_conv#0");
+        assertThat(back.bytes).isEqualTo(chunk().bytes);
+        assertThat(LearnerChunkSerializer.INSTANCE.deserialize(view).bytes).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void otherTargetsAreWrittenThroughTheView() throws Exception {
+        DataOutputSerializer plain = new DataOutputSerializer(64);
+        assertThat(OperatorStateBulkWriter.bulkStream(plain)).isNull();
+        var overBytes = new DataOutputViewStreamWrapper(new ByteArrayOutputStream());
+        assertThat(OperatorStateBulkWriter.bulkStream(overBytes)).isNull();
+        OperatorStateBulkWriter.write(plain, new byte[] {4, 5});
+        assertThat(plain.getCopyOfBuffer()).containsExactly(4, 5);
+    }
+}
