@@ -9,9 +9,10 @@
 #                                                                         -> bench/results/job-benchmark.md
 #   checkpoint  ResNet-18 (CIFAR, paper heads): job-ckpt-unaligned / bare, batch CKPT_BATCH, CKPT_ROUNDS rounds
 #                                                                         -> bench/results/job-checkpoint-resnet18.md
-# Options (environment): ROUNDS (3), STEPS (100), WARMUP (30: by then the JIT has compiled the job's hot paths; with
-#   10 its compiler threads still took CPU from the timed steps), BATCH (128), CKPT_BATCH (32), CKPT_STEPS (30),
-#   CKPT_ROUNDS (2), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
+# Options (environment): ROUNDS (4), STEPS (100), WARMUP (30: by then the JIT has compiled the job's hot paths; with
+#   10 its compiler threads still took CPU from the timed steps), WARMUP_CHECKPOINTS (2: checkpointed runs are timed
+#   from the first step after that many completed checkpoints, once the JIT has compiled the checkpoint path), BATCH
+#   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
 #   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
 #   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:
 #   the MiniCluster's own, 128 MB for 4 slots; results then go to <name>-managed-<size>.md), RESULTS (folder for the
@@ -39,12 +40,13 @@ run() {
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
   run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-30}" --steps "${STEPS:-100}" \
-      --rounds "${ROUNDS:-3}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
+      --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" --rounds "${ROUNDS:-4}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
       --markdown "$RESULTS/job-benchmark$SUFFIX.md"
 fi
 if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then
   # unaligned only: aligned barriers of this 30-pairs/s job queue behind the buffered pairs and rarely complete in the
   # window
-  run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 5 --steps "${CKPT_STEPS:-30}" --rounds "${CKPT_ROUNDS:-2}" \
+  run --model resnet18 --batch "${CKPT_BATCH:-32}" --warmup 5 --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" \
+      --steps "${CKPT_STEPS:-40}" --rounds "${CKPT_ROUNDS:-4}" \
       --modes job-ckpt-unaligned,bare --checkpoint-interval 10s --markdown "$RESULTS/job-checkpoint-resnet18$SUFFIX.md"
 fi

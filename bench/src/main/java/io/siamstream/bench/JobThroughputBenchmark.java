@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,14 +47,16 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * <p>The job: the dataset replay source (endless, bundled Fashion-MNIST sample), the two augmentation operators,
  * pairing by seq, the keyed training operator, RocksDB state (incremental checkpoints), on a MiniCluster started
  * once for all runs. Its step metrics go to a sink that stamps the arrival time of every step; throughput is
- * {@code steps x batch / (t(warmup + steps) - t(warmup))}, so start-up and the first (compiling) steps are not
- * counted. Model updates are published only every 10^9 steps, so no evaluation runs during the measurement.
+ * {@code steps x batch / (t(start + steps) - t(start))}, where {@code start} is the first step after the warm-up
+ * steps and, in checkpointed runs, after {@code --warmup-checkpoints} completed checkpoints: start-up, the first
+ * (compiling) steps and the first checkpoints (the JIT compiling the checkpoint path) are not counted. Model updates are published only every 10^9 steps, so no evaluation runs during the measurement.
  *
  * <p>The peer: {@link Learner#step} on the same configuration (model, batch, seed, engine threads), fed the same
  * batches, made beforehand with {@link ReplayTrainer#batch} (views computed before timing), on the main thread.
  *
- * <p>Each round runs, in this order, the modes given ({@code job} without checkpoints, {@code job-ckpt} with a
- * checkpoint every {@code --checkpoint-interval}, {@code bare}); the summary reports medians over the rounds and
+ * <p>Each round runs the modes given ({@code job} without checkpoints, {@code job-ckpt} with a
+ * checkpoint every {@code --checkpoint-interval}, {@code bare}), in their order in odd rounds and in reverse in even
+ * ones, so that a slow drift of the machine's speed falls on both sides of a ratio; the summary reports medians over the rounds and
  * the median of the per-round ratios. For checkpointed runs it reports every checkpoint completed during the
  * measurement from Flink's own checkpoint statistics (the JobMaster's {@code CheckpointStatsSnapshot}): end-to-end
  * duration, the training subtask's synchronous part (which blocks training: the learner is copied out of the engine,
@@ -63,7 +66,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * <p>Every run also reports the CPU share other processes used while it ran (from /proc/stat minus this JVM's own
  * CPU time): on a shared machine that is what makes numbers noisy.
  *
- * <p>Usage: {@code JobThroughputBenchmark [--model convnet|resnet18] [--batch 128] [--warmup 10] [--steps 100]
+ * <p>Usage: {@code JobThroughputBenchmark [--model convnet|resnet18] [--batch 128] [--warmup 10] [--warmup-checkpoints 0] [--steps 100]
  * [--rounds 3] [--modes job,job-ckpt,job-ckpt-unaligned,bare,bare-main] [--checkpoint-interval 10s] [--parallelism 2]
  * [--managed-memory 1g] [--flink-conf key=value,key=value] [--markdown FILE]}; the last two go into the
  * MiniCluster's configuration.
@@ -78,7 +81,7 @@ public final class JobThroughputBenchmark {
 
     private record Options(String model, int batch, int warmup, int steps, int rounds, List<String> modes,
                            Duration checkpointInterval, int parallelism, Path markdown, String managedMemory,
-                           String flinkConf, int viewParallelism) {
+                           String flinkConf, int viewParallelism, int warmupCheckpoints) {
 
         static Options parse(String[] args) {
             Map<String, String> m = new LinkedHashMap<>();
@@ -94,6 +97,7 @@ public final class JobThroughputBenchmark {
             m.put("managed-memory", "");
             m.put("flink-conf", "");
             m.put("view-parallelism", "1");
+            m.put("warmup-checkpoints", "0");
             for (int i = 0; i < args.length; i += 2) {
                 String key = args[i].replaceFirst("^--", "");
                 if (!m.containsKey(key) || i + 1 >= args.length) {
@@ -118,7 +122,8 @@ public final class JobThroughputBenchmark {
             return new Options(m.get("model"), Integer.parseInt(m.get("batch")), Integer.parseInt(m.get("warmup")),
                     Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("rounds")), modes, d,
                     Integer.parseInt(m.get("parallelism")), m.get("markdown").isEmpty() ? null : Path.of(m.get("markdown")),
-                    m.get("managed-memory"), m.get("flink-conf"), Integer.parseInt(m.get("view-parallelism")));
+                    m.get("managed-memory"), m.get("flink-conf"), Integer.parseInt(m.get("view-parallelism")),
+                    Integer.parseInt(m.get("warmup-checkpoints")));
         }
     }
 
@@ -161,7 +166,13 @@ public final class JobThroughputBenchmark {
         List<Run> runs = new ArrayList<>();
         try (MiniCluster cluster = startCluster(checkpoints, o.managedMemory(), o.flinkConf())) {
             for (int round = 1; round <= o.rounds(); round++) {
-                for (String mode : o.modes()) {
+                // even rounds run the modes in reverse (A B, B A, ...), so a drift of the machine's speed falls on
+                // both sides of a ratio
+                List<String> order = new ArrayList<>(o.modes());
+                if (round % 2 == 0) {
+                    Collections.reverse(order);
+                }
+                for (String mode : order) {
                     Run run = mode.startsWith("bare")
                             ? bare(settings, batches, o, round, mode)
                             : job(cluster, settings, o, round, mode);
@@ -173,6 +184,15 @@ public final class JobThroughputBenchmark {
                             100 * run.kernelShare(), run.faultsPerStep(),
                             100 * run.foreignLoad(),
                             run.checkpoints().isEmpty() ? "" : ", " + run.checkpoints().size() + " checkpoint(s)");
+                    // the summary's thread table holds medians; a round that stands out is read here
+                    StringBuilder busy = new StringBuilder();
+                    run.threadCpuMsPerStep().forEach((group, ms) -> {
+                        if (ms >= 2) {
+                            busy.append(String.format(Locale.ROOT, " %s %.1f;", group.trim(), ms));
+                        }
+                    });
+                    System.err.printf(Locale.ROOT, "job-benchmark: round %d %s CPU ms per step by thread:%s%n", round,
+                            mode, busy);
                 }
             }
         }
@@ -235,13 +255,22 @@ public final class JobThroughputBenchmark {
         JobGraph graph = env.getStreamGraph().getJobGraph();
         JobID id = cluster.submitJob(graph).get().getJobID();
 
-        int total = o.warmup() + o.steps();
+        // the timed window starts after the warm-up steps and, in checkpointed runs, after the first
+        // warmupCheckpoints checkpoints: until the job has taken one, the JIT has not compiled its checkpoint path
+        int warmupCheckpoints = checkpointed ? o.warmupCheckpoints() : 0;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        long start = -1;
+        long completed = 0;
         Load load = null;
         ThreadCpu threads = null;
         long nextStatus = 0;
-        while (!clock.containsKey((long) total)) {
-            if (load == null && clock.containsKey((long) o.warmup())) {
+        while (start < 0 || !clock.containsKey(start + o.steps())) {
+            if (start < 0 && clock.containsKey((long) o.warmup()) && completed >= warmupCheckpoints) {
+                long reached = o.warmup();
+                while (clock.containsKey(reached + 1)) {
+                    reached++;
+                }
+                start = reached;
                 load = Load.start();
                 threads = ThreadCpu.start();
             }
@@ -252,17 +281,22 @@ public final class JobThroughputBenchmark {
                 if (status.isGloballyTerminalState() || System.nanoTime() > deadline) {
                     throw new IllegalStateException(name + ": job is " + status + " after " + clock.size() + " steps");
                 }
+                if (start < 0 && warmupCheckpoints > 0) {
+                    completed = BenchProbes.completedCheckpoints(cluster.getExecutionGraph(id).get(),
+                            BenchProbes.trainVertex(graph)).size();
+                }
                 nextStatus = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
             Thread.sleep(20);
         }
-        double foreign = load == null ? Double.NaN : load.foreignShare();
-        double cpuMs = load == null ? Double.NaN : load.ownCpuMillis() / o.steps();
-        double faults = load == null ? Double.NaN : load.minorFaults() / o.steps();
-        double kernel = load == null ? Double.NaN : load.kernelShare();
+        long total = start + o.steps();
+        double foreign = load.foreignShare();
+        double cpuMs = load.ownCpuMillis() / o.steps();
+        double faults = load.minorFaults() / o.steps();
+        double kernel = load.kernelShare();
         Map<String, Double> threadMs = perStep(threads, o.steps());
-        long t0 = clock.get((long) o.warmup())[0];
-        long t1 = clock.get((long) total)[0];
+        long t0 = clock.get(start)[0];
+        long t1 = clock.get(total)[0];
         List<Checkpoint> stats = checkpointed ? checkpoints(cluster.getExecutionGraph(id).get(), graph, t0, t1) : List.of();
         cluster.cancelJob(id).get();
         while (!cluster.getJobStatus(id).get().isGloballyTerminalState()) {
@@ -270,9 +304,9 @@ public final class JobThroughputBenchmark {
         }
         double[] stepMs = new double[o.steps()];
         double learnerMs = 0;
-        for (int s = o.warmup() + 1; s <= total; s++) {
-            stepMs[s - o.warmup() - 1] = clock.get((long) s)[1] / 1e3;
-            learnerMs += stepMs[s - o.warmup() - 1];
+        for (long s = start + 1; s <= total; s++) {
+            stepMs[(int) (s - start - 1)] = clock.get(s)[1] / 1e3;
+            learnerMs += stepMs[(int) (s - start - 1)];
         }
         double seconds = (t1 - t0) / 1e9;
         CLOCKS.remove(name);
@@ -353,11 +387,13 @@ public final class JobThroughputBenchmark {
 
     private static String report(Options o, List<Run> runs) {
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run,"
+        md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run"
+                        + " (checkpointed runs: timed from the first step after %d completed checkpoints),"
                         + " %d round(s) of %s; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
                         + " managed memory: %s, checkpoint interval %s in job-ckpt runs%n%n",
                 java.time.Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
-                Runtime.getRuntime().availableProcessors(), o.model(), o.batch(), o.warmup(), o.steps(), o.rounds(),
+                Runtime.getRuntime().availableProcessors(), o.model(), o.batch(), o.warmup(), o.steps(),
+                o.warmupCheckpoints(), o.rounds(),
                 String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(),
                 o.managedMemory().isEmpty() ? "the MiniCluster's default" : o.managedMemory(), o.checkpointInterval()));
         md.append("| round | run | pairs/s | median learner step ms | learner busy | JVM CPU ms per step"
