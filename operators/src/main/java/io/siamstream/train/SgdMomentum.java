@@ -76,6 +76,9 @@ public final class SgdMomentum implements AutoCloseable {
     private static final class FlatBuffer {
         NDArray array;
         NDArray[] views;
+        /** Where a product of the group's size is made each step (see {@link #scaled}); with its matrix region. */
+        NDArray scratch;
+        NDArray matrixScratch;
         final boolean[] present;
         int presentCount;
 
@@ -136,21 +139,28 @@ public final class SgdMomentum implements AutoCloseable {
         register(group);
         NDArray w = group.values();
         NDArray d = group.grads();
+        FlatBuffer buffer = flat.get(group);
+        if (buffer.scratch == null) {
+            buffer.scratch = keep(manager.zeros(new Shape(group.size())));
+            if (group.matrixSize() > 0) {
+                buffer.matrixScratch = keep(JniUtils.index((PtNDArray) buffer.scratch, new long[] {0},
+                        new long[] {group.matrixSize()}, new long[] {1}, (ai.djl.pytorch.engine.PtNDManager) manager));
+            }
+        }
         if (larsEta > 0) {
             if (group.matrixSize() > 0) {
                 if (weightDecay != 0) {
-                    group.matrixGrads().addi(group.matrixValues().mul(weightDecayScalar));
+                    group.matrixGrads().addi(scaled(group.matrixValues(), weightDecayScalar, buffer.matrixScratch));
                 }
                 larsAdaptInPlace(group);
             }
         } else if (weightDecay != 0) {
-            d.addi(w.mul(weightDecayScalar));
+            d.addi(scaled(w, weightDecayScalar, buffer.scratch));
         }
         NDArray lrScalar = manager.create((float) lr);
         if (momentum == 0) {
-            w.subi(d.mul(lrScalar));
+            w.subi(scaled(d, lrScalar, buffer.scratch));
         } else {
-            FlatBuffer buffer = flat.get(group);
             if (buffer.presentCount == buffer.present.length) {
                 buffer.array.muli(momentumScalar).addi(d);
             } else if (buffer.array == null) {
@@ -175,9 +185,20 @@ public final class SgdMomentum implements AutoCloseable {
                 }
                 markAllPresent(group, buffer);
             }
-            w.subi(buffer.array.mul(lrScalar));
+            w.subi(scaled(buffer.array, lrScalar, buffer.scratch));
         }
         group.zeroGradients();
+    }
+
+    /**
+     * {@code a x s} written into {@code scratch}, a buffer of a's size kept from step to step: a copy into it, then an
+     * in-place multiply, which rounds as {@code a.mul(s)} does. A fresh product of a large group (tens of MB for a
+     * ResNet-18 with its heads) would be a new mapping every step, whose pages the kernel faults in and zeroes: glibc
+     * maps every block of 32 MB and more afresh, whatever its settings.
+     */
+    private static NDArray scaled(NDArray a, NDArray s, NDArray scratch) {
+        JniUtils.indexSet((PtNDArray) scratch, (PtNDArray) a, new long[] {0}, new long[] {a.size()}, new long[] {1});
+        return scratch.muli(s);
     }
 
     /**
