@@ -14,8 +14,8 @@ import org.apache.flink.core.memory.DataOutputView;
  * state backend copies list state in the synchronous part of a checkpoint through the element serializer's
  * {@code copy}, which for an immutable type keeps the references, and serializes the copy in the asynchronous part.
  * The training operator never changes a chunk it has handed to the state (each checkpoint copies the learner into new
- * arrays), so sharing them is safe. The bytes go to the checkpoint stream in one call ({@link OperatorStateBulkWriter}),
- * not byte by byte through Flink's stream wrapper.
+ * arrays), so sharing them is safe. The bytes go to the checkpoint stream and come back from it in bulk
+ * ({@link OperatorStateBulkIo}), not byte by byte through Flink's stream wrappers.
  */
 public final class LearnerChunkSerializer extends TypeSerializerSingleton<LearnerChunk> {
 
@@ -52,7 +52,7 @@ public final class LearnerChunkSerializer extends TypeSerializerSingleton<Learne
         target.writeInt(record.replica);
         target.writeUTF(record.entry);
         target.writeInt(record.bytes.length);
-        OperatorStateBulkWriter.write(target, record.bytes);
+        OperatorStateBulkIo.write(target, record.bytes);
     }
 
     @Override
@@ -60,7 +60,7 @@ public final class LearnerChunkSerializer extends TypeSerializerSingleton<Learne
         int replica = source.readInt();
         String entry = source.readUTF();
         byte[] bytes = new byte[source.readInt()];
-        source.readFully(bytes);
+        OperatorStateBulkIo.readFully(source, bytes);
         return new LearnerChunk(replica, entry, bytes);
     }
 

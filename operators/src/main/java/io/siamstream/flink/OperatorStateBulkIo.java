@@ -1,55 +1,72 @@
 package io.siamstream.flink;
 
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
+import org.apache.flink.runtime.state.CompressibleFSDataInputStream;
 import org.apache.flink.runtime.state.CompressibleFSDataOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes a large byte array into the stream the operator state backend serializes list state to, in one call.
+ * Writes and reads a large byte array in one call through the streams the operator state backend serializes list
+ * state to and restores it from.
  *
- * <p>Why: Flink 1.20's operator state backend serializes list state through a {@link DataOutputViewStreamWrapper}
- * over a {@link CompressibleFSDataOutputStream}, which overrides only {@code write(int)}. A bulk write then takes
- * {@link OutputStream}'s byte-by-byte loop, so every byte of the learner (hundreds of MB for a ResNet-18 with its
- * optimizer) goes through a chain of virtual calls in the asynchronous part of each checkpoint, on a core the
- * learner wants. The wrapper forwards each byte unchanged to its compressing delegate (the checkpoint stream itself,
- * or the compression stream when snapshot compression is on), which takes bulk writes; writing the array there
- * produces the same bytes in the same order, since neither wrapper buffers.
+ * <p>Why: Flink 1.20's operator state backend writes list state through a {@link DataOutputViewStreamWrapper} over a
+ * {@link CompressibleFSDataOutputStream}, which overrides only {@code write(int)}, and restores it through a
+ * {@link CompressibleFSDataInputStream}, which overrides only {@code read()}. A bulk write or read then takes
+ * {@link OutputStream}'s or {@link InputStream}'s byte-by-byte loop, so every byte of the learner (hundreds of MB for
+ * a ResNet-18 with its optimizer) goes through a chain of virtual calls: in the asynchronous part of each checkpoint,
+ * on a core the learner wants, and in every restore. Both wrappers forward each byte unchanged to their compressing
+ * delegate (the checkpoint stream itself, or the compression stream when snapshot compression is on), which takes
+ * whole arrays; writing or reading the array there moves the same bytes in the same order, since neither the
+ * wrappers nor the views buffer.
  *
- * <p>It reaches the delegate by reflection: {@code FilterOutputStream.out} (java.io, which Flink's distribution and
- * this project's JVM flags open) and the wrapper's private field. Where either cannot be reached, or the stream is
- * another one, it writes through the view as before.
+ * <p>It reaches the delegates by reflection: {@code FilterOutputStream.out} and {@code FilterInputStream.in} (java.io,
+ * which Flink's distribution and this project's JVM flags open) and the wrappers' private fields. Where any of them
+ * cannot be reached, or the stream is another one, it goes through the view as before.
  */
-final class OperatorStateBulkWriter {
+final class OperatorStateBulkIo {
 
-    private static final Logger LOG = LoggerFactory.getLogger(OperatorStateBulkWriter.class);
+    private static final Logger LOG = LoggerFactory.getLogger(OperatorStateBulkIo.class);
     private static final Field FILTER_OUT;
-    private static final Field COMPRESSING_DELEGATE;
+    private static final Field OUT_DELEGATE;
+    private static final Field FILTER_IN;
+    private static final Field IN_DELEGATE;
 
     static {
-        Field out = null;
-        Field delegate = null;
+        Field[] fields = new Field[4];
         try {
-            out = FilterOutputStream.class.getDeclaredField("out");
-            out.setAccessible(true);
-            delegate = CompressibleFSDataOutputStream.class.getDeclaredField("compressingDelegate");
-            delegate.setAccessible(true);
+            fields[0] = accessible(FilterOutputStream.class.getDeclaredField("out"));
+            fields[1] = accessible(CompressibleFSDataOutputStream.class.getDeclaredField("compressingDelegate"));
+            fields[2] = accessible(FilterInputStream.class.getDeclaredField("in"));
+            fields[3] = accessible(CompressibleFSDataInputStream.class.getDeclaredField("compressingDelegate"));
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.info("Operator state is written byte by byte (Flink's stream wrapper cannot be reached: {}); start the"
-                    + " JVM with --add-opens=java.base/java.io=ALL-UNNAMED to write the learner in bulk", e.toString());
-            out = null;
-            delegate = null;
+            LOG.info("Operator state is written and read byte by byte (Flink's stream wrappers cannot be reached: {});"
+                    + " start the JVM with --add-opens=java.base/java.io=ALL-UNNAMED to move the learner in bulk",
+                    e.toString());
+            fields = new Field[4];
         }
-        FILTER_OUT = out;
-        COMPRESSING_DELEGATE = delegate;
+        FILTER_OUT = fields[0];
+        OUT_DELEGATE = fields[1];
+        FILTER_IN = fields[2];
+        IN_DELEGATE = fields[3];
     }
 
-    private OperatorStateBulkWriter() {}
+    private OperatorStateBulkIo() {}
+
+    private static Field accessible(Field field) {
+        field.setAccessible(true);
+        return field;
+    }
 
     /** Writes {@code bytes} to {@code target}, in one call to the stream underneath where it can be reached. */
     static void write(DataOutputView target, byte[] bytes) throws IOException {
@@ -61,19 +78,48 @@ final class OperatorStateBulkWriter {
         }
     }
 
+    /** Fills {@code bytes} from {@code source}, in bulk reads from the stream underneath where it can be reached. */
+    static void readFully(DataInputView source, byte[] bytes) throws IOException {
+        InputStream direct = bulkStream(source);
+        if (direct == null) {
+            source.readFully(bytes);
+            return;
+        }
+        int done = 0;
+        while (done < bytes.length) {
+            int read = direct.read(bytes, done, bytes.length - done);
+            if (read < 0) {
+                throw new EOFException("operator state ended " + (bytes.length - done) + " bytes before a chunk's end");
+            }
+            done += read;
+        }
+    }
+
     /** The stream under {@code target} that takes bulk writes, or null where there is none to reach. */
     static OutputStream bulkStream(DataOutputView target) {
-        if (COMPRESSING_DELEGATE == null || !(target instanceof DataOutputViewStreamWrapper)) {
+        if (OUT_DELEGATE == null || !(target instanceof DataOutputViewStreamWrapper)) {
             return null;
         }
-        try {
-            Object out = FILTER_OUT.get(target);
-            if (out != null && out.getClass() == CompressibleFSDataOutputStream.class) {
-                return (OutputStream) COMPRESSING_DELEGATE.get(out);
-            }
-        } catch (IllegalAccessException e) {
-            // accessible since the static initializer succeeded; fall back all the same
+        Object out = get(FILTER_OUT, target);
+        return out != null && out.getClass() == CompressibleFSDataOutputStream.class
+                ? (OutputStream) get(OUT_DELEGATE, out) : null;
+    }
+
+    /** The stream under {@code source} that serves bulk reads, or null where there is none to reach. */
+    static InputStream bulkStream(DataInputView source) {
+        if (IN_DELEGATE == null || !(source instanceof DataInputViewStreamWrapper)) {
+            return null;
         }
-        return null;
+        Object in = get(FILTER_IN, source);
+        return in != null && in.getClass() == CompressibleFSDataInputStream.class
+                ? (InputStream) get(IN_DELEGATE, in) : null;
+    }
+
+    private static Object get(Field field, Object from) {
+        try {
+            return field.get(from);
+        } catch (IllegalAccessException e) {
+            return null;   // accessible since the static initializer succeeded; the caller goes through the view
+        }
     }
 }

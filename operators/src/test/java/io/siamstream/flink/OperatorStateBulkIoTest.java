@@ -1,10 +1,12 @@
 package io.siamstream.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.SplittableRandom;
+import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputViewStreamWrapper;
@@ -19,10 +21,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The learner's chunks written the way the operator state backend writes list state (a
- * {@link DataOutputViewStreamWrapper} over a {@link CompressibleFSDataOutputStream} over a checkpoint stream): in
- * bulk, to the same bytes as the byte-by-byte path, with and without snapshot compression.
+ * {@link DataOutputViewStreamWrapper} over a {@link CompressibleFSDataOutputStream} over a checkpoint stream) and read
+ * back the way it restores it: in bulk, to the same bytes as the byte-by-byte path, with and without snapshot
+ * compression.
  */
-class OperatorStateBulkWriterTest {
+class OperatorStateBulkIoTest {
 
     private static final int SIZE = 3 << 20;
 
@@ -55,7 +58,7 @@ class OperatorStateBulkWriterTest {
         var checkpointStream = new CountingStream();
         var compressible = new CompressibleFSDataOutputStream(checkpointStream, compression);
         var view = new DataOutputViewStreamWrapper(compressible);
-        assertThat(OperatorStateBulkWriter.bulkStream(view) != null)
+        assertThat(OperatorStateBulkIo.bulkStream(view) != null)
                 .as("the bulk path is reachable in this JVM (its flags open java.io, as Flink's distribution does)")
                 .isEqualTo(expectBulk);
         LearnerChunkSerializer.INSTANCE.serialize(chunk(), view);
@@ -94,13 +97,76 @@ class OperatorStateBulkWriterTest {
         assertThat(LearnerChunkSerializer.INSTANCE.deserialize(view).bytes).containsExactly(1, 2, 3);
     }
 
+    /** A restore's input stream that counts the bytes it handed out one at a time. */
+    private static final class CountingInput extends FSDataInputStream {
+        final FSDataInputStream delegate;
+        long singleByteReads;
+
+        CountingInput(FSDataInputStream delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void seek(long desired) throws IOException {
+            delegate.seek(desired);
+        }
+
+        @Override
+        public long getPos() throws IOException {
+            return delegate.getPos();
+        }
+
+        @Override
+        public int read() throws IOException {
+            singleByteReads++;
+            return delegate.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return delegate.read(b, off, len);
+        }
+    }
+
+    @Test
+    void restoreReadsTheChunksInBulkAfterSeekingAsTheBackendDoes() throws Exception {
+        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+        long secondAt = written.length - (4 + 2 + LearnerChunk.INDEX.length() + 4 + 3);
+
+        var counting = new CountingInput(new ByteStreamStateHandle("written", written).openInputStream());
+        var in = new CompressibleFSDataInputStream(counting, UncompressedStreamCompressionDecorator.INSTANCE);
+        var view = new DataInputViewStreamWrapper(in);
+        assertThat(OperatorStateBulkIo.bulkStream(view)).isNotNull();
+        LearnerChunk first = LearnerChunkSerializer.INSTANCE.deserialize(view);
+        assertThat(first.bytes).isEqualTo(chunk().bytes);
+        assertThat(counting.singleByteReads).as("bytes read one at a time (the headers only)").isLessThan(100);
+
+        in.seek(secondAt);
+        LearnerChunk second = LearnerChunkSerializer.INSTANCE.deserialize(view);
+        assertThat(second.entry).isEqualTo(LearnerChunk.INDEX);
+        assertThat(second.bytes).containsExactly(1, 2, 3);
+
+        in.seek(0);
+        assertThat(LearnerChunkSerializer.INSTANCE.deserialize(view).bytes).isEqualTo(chunk().bytes);
+    }
+
+    @Test
+    void aTruncatedChunkIsAnEofNotAShortArray() throws Exception {
+        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+        byte[] cut = java.util.Arrays.copyOf(written, 1000);
+        var in = new CompressibleFSDataInputStream(new ByteStreamStateHandle("cut", cut).openInputStream(),
+                UncompressedStreamCompressionDecorator.INSTANCE);
+        assertThatThrownBy(() -> LearnerChunkSerializer.INSTANCE.deserialize(new DataInputViewStreamWrapper(in)))
+                .isInstanceOf(java.io.EOFException.class);
+    }
+
     @Test
     void otherTargetsAreWrittenThroughTheView() throws Exception {
         DataOutputSerializer plain = new DataOutputSerializer(64);
-        assertThat(OperatorStateBulkWriter.bulkStream(plain)).isNull();
+        assertThat(OperatorStateBulkIo.bulkStream(plain)).isNull();
         var overBytes = new DataOutputViewStreamWrapper(new ByteArrayOutputStream());
-        assertThat(OperatorStateBulkWriter.bulkStream(overBytes)).isNull();
-        OperatorStateBulkWriter.write(plain, new byte[] {4, 5});
+        assertThat(OperatorStateBulkIo.bulkStream(overBytes)).isNull();
+        OperatorStateBulkIo.write(plain, new byte[] {4, 5});
         assertThat(plain.getCopyOfBuffer()).containsExactly(4, 5);
     }
 }
