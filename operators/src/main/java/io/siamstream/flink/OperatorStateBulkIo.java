@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * wrappers nor the views buffer.
  *
  * <p>It reaches the delegates by reflection: {@code FilterOutputStream.out} and {@code FilterInputStream.in} (java.io,
- * which Flink's distribution and this project's JVM flags open) and the wrappers' private fields. Where any of them
+ * which Flink's distribution, the Kubernetes operator's default JVM options for Flink 1.19+ and this project's JVM
+ * flags open) and the wrappers' private fields. Where any of them
  * cannot be reached, or the stream is another one, it goes through the view as before.
  */
 final class OperatorStateBulkIo {
