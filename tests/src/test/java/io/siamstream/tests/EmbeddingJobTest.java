@@ -80,7 +80,9 @@ class EmbeddingJobTest {
 
     private static void run(Path tmp, MiniCluster cluster) throws Exception {
         Configuration conf = new Configuration();
-        conf.set(SiamstreamOptions.EPOCHS, 1L);
+        // two epochs: a version gets a set only if it is switched to after the catalogue input has ended, so training
+        // must go on past that point for more than one version, however fast the steps are
+        conf.set(SiamstreamOptions.EPOCHS, 2L);
         conf.set(SiamstreamOptions.BATCH_SIZE, 32);
         conf.set(SiamstreamOptions.PUBLISH_EVERY, 10);
         conf.set(SiamstreamOptions.SCHEDULE_STEPS, 200L);
