@@ -10,8 +10,9 @@
 #   checkpoint  ResNet-18 (CIFAR, paper heads): job-ckpt-unaligned / bare, batch CKPT_BATCH, CKPT_ROUNDS rounds
 #                                                                         -> bench/results/job-checkpoint-resnet18.md
 # Options (environment): ROUNDS (4), STEPS (100), WARMUP (30: by then the JIT has compiled the job's hot paths; with
-#   10 its compiler threads still took CPU from the timed steps), WARMUP_CHECKPOINTS (2: checkpointed runs are timed
-#   from the first step after that many completed checkpoints, once the JIT has compiled the checkpoint path), BATCH
+#   10 its compiler threads still took CPU from the timed steps), WARMUP_CHECKPOINTS (2: the job's runs are timed
+#   from a random point of a checkpoint interval after that many completed checkpoints, once the JIT has compiled the
+#   checkpoint path; runs without checkpoints warm up for as many intervals), BATCH
 #   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
 #   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
 #   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:

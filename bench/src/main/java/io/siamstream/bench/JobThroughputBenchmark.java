@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,9 +48,11 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * <p>The job: the dataset replay source (endless, bundled Fashion-MNIST sample), the two augmentation operators,
  * pairing by seq, the keyed training operator, RocksDB state (incremental checkpoints), on a MiniCluster started
  * once for all runs. Its step metrics go to a sink that stamps the arrival time of every step; throughput is
- * {@code steps x batch / (t(start + steps) - t(start))}, where {@code start} is the first step after the warm-up
- * steps and, in checkpointed runs, after {@code --warmup-checkpoints} completed checkpoints: start-up, the first
- * (compiling) steps and the first checkpoints (the JIT compiling the checkpoint path) are not counted. Model updates are published only every 10^9 steps, so no evaluation runs during the measurement.
+ * {@code steps x batch / (t(start + steps) - t(start))}, where {@code start} is the step reached at a random point of
+ * a checkpoint interval after the warm-up steps and, in checkpointed runs, after {@code --warmup-checkpoints}
+ * completed checkpoints (runs without checkpoints warm up for as many intervals): start-up, the first (compiling)
+ * steps and the first checkpoints (the JIT compiling the checkpoint path) are not counted, and the window holds as
+ * many checkpoints on average as its length gives. Model updates are published only every 10^9 steps, so no evaluation runs during the measurement.
  *
  * <p>The peer: {@link Learner#step} on the same configuration (model, batch, seed, engine threads), fed the same
  * batches, made beforehand with {@link ReplayTrainer#batch} (views computed before timing), on the main thread.
@@ -256,16 +259,30 @@ public final class JobThroughputBenchmark {
         JobID id = cluster.submitJob(graph).get().getJobID();
 
         // the timed window starts after the warm-up steps and, in checkpointed runs, after the first
-        // warmupCheckpoints checkpoints: until the job has taken one, the JIT has not compiled its checkpoint path
+        // warmupCheckpoints checkpoints (until the job has taken one, the JIT has not compiled its checkpoint path);
+        // runs without checkpoints warm up as long (warmupCheckpoints intervals), so that job-ckpt / job compares like
+        // with like. Then it starts at a random point of a checkpoint interval: started right after a checkpoint, a
+        // window would always hold fewer checkpoints than its length gives on average.
         int warmupCheckpoints = checkpointed ? o.warmupCheckpoints() : 0;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        long intervalNanos = o.checkpointInterval().toNanos();
+        long submitted = System.nanoTime();
+        long warmupUntil = submitted + (checkpointed ? 0 : o.warmupCheckpoints() * intervalNanos);
+        long deadline = submitted + TimeUnit.MINUTES.toNanos(30);
+        long warmupDeadline = submitted + (o.warmupCheckpoints() + 3) * intervalNanos + TimeUnit.MINUTES.toNanos(2);
+        SplittableRandom offsets = new SplittableRandom(31L * round + mode.hashCode());
+        long startAt = -1;
         long start = -1;
         long completed = 0;
         Load load = null;
         ThreadCpu threads = null;
         long nextStatus = 0;
         while (start < 0 || !clock.containsKey(start + o.steps())) {
-            if (start < 0 && clock.containsKey((long) o.warmup()) && completed >= warmupCheckpoints) {
+            long now = System.nanoTime();
+            if (startAt < 0 && clock.containsKey((long) o.warmup()) && completed >= warmupCheckpoints
+                    && now >= warmupUntil) {
+                startAt = now + offsets.nextLong(intervalNanos);
+            }
+            if (start < 0 && startAt >= 0 && now >= startAt) {
                 long reached = o.warmup();
                 while (clock.containsKey(reached + 1)) {
                     reached++;
@@ -273,6 +290,11 @@ public final class JobThroughputBenchmark {
                 start = reached;
                 load = Load.start();
                 threads = ThreadCpu.start();
+            }
+            if (startAt < 0 && now > warmupDeadline) {
+                throw new IllegalStateException(name + ": " + completed + " of " + warmupCheckpoints
+                        + " warm-up checkpoints completed in " + (now - submitted) / 1_000_000_000L + " s; lower"
+                        + " --warmup-checkpoints or use unaligned checkpoints");
             }
             // the job's status is an RPC to the JobMaster: asked once a second, not with every look at the clock, so
             // that the benchmark's own polling does not weigh on the job it measures
@@ -388,7 +410,8 @@ public final class JobThroughputBenchmark {
     private static String report(Options o, List<Run> runs) {
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run"
-                        + " (checkpointed runs: timed from the first step after %d completed checkpoints),"
+                        + " (job runs: timed from a random point of a checkpoint interval after %d completed checkpoints,"
+                        + " or as many intervals without checkpoints),"
                         + " %d round(s) of %s; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
                         + " managed memory: %s, checkpoint interval %s in job-ckpt runs%n%n",
                 java.time.Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
