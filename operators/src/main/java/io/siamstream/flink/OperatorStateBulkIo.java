@@ -33,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * <p>It reaches the delegates by reflection: {@code FilterOutputStream.out} and {@code FilterInputStream.in} (java.io,
  * which Flink's distribution, the Kubernetes operator's default JVM options for Flink 1.19+ and this project's JVM
  * flags open) and the wrappers' private fields. Where any of them
- * cannot be reached, or the stream is another one, it goes through the view as before.
+ * cannot be reached, or the stream is another one, it goes through the view as before. It relies on the wrappers
+ * keeping no per-byte state of their own (Flink 1.20: they only forward, and {@code getPos}/{@code seek} go to the
+ * stream underneath); {@code OperatorStateBulkIoTest} runs against Flink's own classes, byte for byte and position
+ * for position, so a Flink upgrade that changes that fails there.
  */
 final class OperatorStateBulkIo {
 
@@ -50,7 +53,7 @@ final class OperatorStateBulkIo {
             fields[1] = accessible(CompressibleFSDataOutputStream.class.getDeclaredField("compressingDelegate"));
             fields[2] = accessible(FilterInputStream.class.getDeclaredField("in"));
             fields[3] = accessible(CompressibleFSDataInputStream.class.getDeclaredField("compressingDelegate"));
-        } catch (ReflectiveOperationException | RuntimeException e) {
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.info("Operator state is written and read byte by byte (Flink's stream wrappers cannot be reached: {});"
                     + " start the JVM with --add-opens=java.base/java.io=ALL-UNNAMED to move the learner in bulk",
                     e.toString());

@@ -80,8 +80,9 @@ class EmbeddingJobTest {
 
     private static void run(Path tmp, MiniCluster cluster) throws Exception {
         Configuration conf = new Configuration();
-        // two epochs: a version gets a set only if it is switched to after the catalogue input has ended, so training
-        // must go on past that point for more than one version, however fast the steps are
+        // two epochs: a version gets a set only if it is in use when the catalogue input ends or is switched to after
+        // that, and after the injected failure the next set took most of one epoch; a second epoch leaves room for
+        // more (still a race in principle: a much faster trainer or a slower embedder would narrow it)
         conf.set(SiamstreamOptions.EPOCHS, 2L);
         conf.set(SiamstreamOptions.BATCH_SIZE, 32);
         conf.set(SiamstreamOptions.PUBLISH_EVERY, 10);
