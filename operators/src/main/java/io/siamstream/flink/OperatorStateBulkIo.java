@@ -101,22 +101,28 @@ final class OperatorStateBulkIo {
 
     /** The stream under {@code target} that takes bulk writes, or null where there is none to reach. */
     static OutputStream bulkStream(DataOutputView target) {
-        if (OUT_DELEGATE == null || !(target instanceof DataOutputViewStreamWrapper)) {
-            return null;
-        }
-        Object out = get(FILTER_OUT, target);
-        return out != null && out.getClass() == CompressibleFSDataOutputStream.class
-                ? (OutputStream) get(OUT_DELEGATE, out) : null;
+        return target instanceof DataOutputViewStreamWrapper
+                ? (OutputStream) delegateOf(target, FILTER_OUT, CompressibleFSDataOutputStream.class, OUT_DELEGATE)
+                : null;
     }
 
     /** The stream under {@code source} that serves bulk reads, or null where there is none to reach. */
     static InputStream bulkStream(DataInputView source) {
-        if (IN_DELEGATE == null || !(source instanceof DataInputViewStreamWrapper)) {
+        return source instanceof DataInputViewStreamWrapper
+                ? (InputStream) delegateOf(source, FILTER_IN, CompressibleFSDataInputStream.class, IN_DELEGATE)
+                : null;
+    }
+
+    /**
+     * The compressing delegate of the Flink wrapper that {@code view} wraps ({@code filter}: the java.io field that
+     * holds it), or null where the fields could not be reached or the wrapped stream is not a {@code wrapper}.
+     */
+    private static Object delegateOf(Object view, Field filter, Class<?> wrapper, Field delegate) {
+        if (delegate == null) {
             return null;
         }
-        Object in = get(FILTER_IN, source);
-        return in != null && in.getClass() == CompressibleFSDataInputStream.class
-                ? (InputStream) get(IN_DELEGATE, in) : null;
+        Object wrapped = get(filter, view);
+        return wrapped != null && wrapped.getClass() == wrapper ? get(delegate, wrapped) : null;
     }
 
     private static Object get(Field field, Object from) {
