@@ -143,8 +143,7 @@ public final class SgdMomentum implements AutoCloseable {
         if (buffer.scratch == null) {
             buffer.scratch = keep(manager.zeros(new Shape(group.size())));
             if (group.matrixSize() > 0) {
-                buffer.matrixScratch = keep(JniUtils.index((PtNDArray) buffer.scratch, new long[] {0},
-                        new long[] {group.matrixSize()}, new long[] {1}, (ai.djl.pytorch.engine.PtNDManager) manager));
+                buffer.matrixScratch = group.slice(buffer.scratch, 0, group.matrixSize());
             }
         }
         if (larsEta > 0) {
