@@ -50,42 +50,42 @@ class OperatorStateBulkIoTest {
         }
     }
 
-    private static long singleByteWrites;
+    /** What the checkpoint stream received, and how many of its bytes came one at a time. */
+    private record Written(byte[] bytes, long singleByteWrites) {}
 
-    /** Serializes two chunks as the backend does and returns the checkpoint stream's bytes. */
-    private static byte[] writeAsTheBackendDoes(StreamCompressionDecorator compression, boolean expectBulk)
-            throws Exception {
+    /** Serializes two chunks as the backend does. */
+    private static Written writeAsTheBackendDoes(StreamCompressionDecorator compression) throws Exception {
         var checkpointStream = new CountingStream();
         var compressible = new CompressibleFSDataOutputStream(checkpointStream, compression);
         var view = new DataOutputViewStreamWrapper(compressible);
-        assertThat(OperatorStateBulkIo.bulkStream(view) != null)
+        assertThat(OperatorStateBulkIo.bulkStream(view))
                 .as("the bulk path is reachable in this JVM (its flags open java.io, as Flink's distribution does)")
-                .isEqualTo(expectBulk);
+                .isNotNull();
         LearnerChunkSerializer.INSTANCE.serialize(chunk(), view);
         long between = compressible.getPos();
         LearnerChunkSerializer.INSTANCE.serialize(new LearnerChunk(0, LearnerChunk.INDEX, new byte[] {1, 2, 3}), view);
         compressible.flush();
         assertThat(between).isPositive();
-        singleByteWrites = checkpointStream.singleByteWrites;
-        return ((ByteStreamStateHandle) checkpointStream.closeAndGetHandle()).getData();
+        return new Written(((ByteStreamStateHandle) checkpointStream.closeAndGetHandle()).getData(),
+                checkpointStream.singleByteWrites);
     }
 
     @Test
     void uncompressedBulkWriteGivesTheBytesOfTheByteByBytePath() throws Exception {
-        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+        Written written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE);
 
         DataOutputSerializer reference = new DataOutputSerializer(SIZE + 128);
         LearnerChunkSerializer.INSTANCE.serialize(chunk(), reference);
         LearnerChunkSerializer.INSTANCE.serialize(new LearnerChunk(0, LearnerChunk.INDEX, new byte[] {1, 2, 3}),
                 reference);
-        assertThat(written).isEqualTo(reference.getCopyOfBuffer());
-        assertThat(singleByteWrites).as("bytes that reached the checkpoint stream one at a time (the headers only)")
+        assertThat(written.bytes()).isEqualTo(reference.getCopyOfBuffer());
+        assertThat(written.singleByteWrites()).as("bytes that reached the checkpoint stream one at a time (the headers only)")
                 .isLessThan(100);
     }
 
     @Test
     void compressedBulkWriteReadsBackThroughTheBackendsInputStream() throws Exception {
-        byte[] written = writeAsTheBackendDoes(SnappyStreamCompressionDecorator.INSTANCE, true);
+        byte[] written = writeAsTheBackendDoes(SnappyStreamCompressionDecorator.INSTANCE).bytes();
 
         var in = new CompressibleFSDataInputStream(
                 new ByteStreamStateHandle("written", written).openInputStream(), SnappyStreamCompressionDecorator.INSTANCE);
@@ -130,7 +130,7 @@ class OperatorStateBulkIoTest {
 
     @Test
     void restoreReadsTheChunksInBulkAfterSeekingAsTheBackendDoes() throws Exception {
-        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE).bytes();
         long secondAt = written.length - (4 + 2 + LearnerChunk.INDEX.length() + 4 + 3);
 
         var counting = new CountingInput(new ByteStreamStateHandle("written", written).openInputStream());
@@ -152,7 +152,7 @@ class OperatorStateBulkIoTest {
 
     @Test
     void aTruncatedChunkIsAnEofNotAShortArray() throws Exception {
-        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE, true);
+        byte[] written = writeAsTheBackendDoes(UncompressedStreamCompressionDecorator.INSTANCE).bytes();
         byte[] cut = java.util.Arrays.copyOf(written, 1000);
         var in = new CompressibleFSDataInputStream(new ByteStreamStateHandle("cut", cut).openInputStream(),
                 UncompressedStreamCompressionDecorator.INSTANCE);
