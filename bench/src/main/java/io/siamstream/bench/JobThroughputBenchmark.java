@@ -303,7 +303,7 @@ public final class JobThroughputBenchmark {
                 if (status.isGloballyTerminalState() || System.nanoTime() > deadline) {
                     throw new IllegalStateException(name + ": job is " + status + " after " + clock.size() + " steps");
                 }
-                if (start < 0 && warmupCheckpoints > 0) {
+                if (startAt < 0 && warmupCheckpoints > 0) {
                     completed = BenchProbes.completedCheckpoints(cluster.getExecutionGraph(id).get(),
                             BenchProbes.trainVertex(graph)).size();
                 }
