@@ -139,14 +139,24 @@ final class BenchProbes {
      * training), checkpointing, RocksDB and the engine's worker threads. Empty where there is no /proc.
      */
     record ThreadCpu(Map<Integer, Task> before) {
-        /** A thread's name (comm) and its CPU time in clock ticks. */
-        record Task(String name, long ticks) {}
+        /**
+         * A thread's name (comm), its CPU time in clock ticks, and the nanoseconds it spent runnable but waiting for
+         * a core (the second field of /proc's schedstat; -1 where the kernel does not keep it).
+         */
+        record Task(String name, long ticks, long waitNanos) {}
+
+        /** Appended to a group's name for the time its threads waited for a core. */
+        static final String WAITING = " [waiting for a core]";
 
         static ThreadCpu start() {
             return new ThreadCpu(read());
         }
 
-        /** CPU milliseconds per thread group since the start (threads that ended meanwhile are not counted). */
+        /**
+         * CPU milliseconds per thread group since the start, and under the group's name + {@link #WAITING} the
+         * milliseconds its threads were runnable but had no core: a fork-join step stalls on a worker that waits
+         * there, without spending more CPU (threads that ended meanwhile are not counted).
+         */
         Map<String, Double> millisByGroup() {
             Map<String, Double> out = new TreeMap<>();
             read().forEach((tid, now) -> {
@@ -154,6 +164,10 @@ final class BenchProbes {
                 long ticks = now.ticks() - (then == null ? 0 : then.ticks());
                 if (ticks > 0) {
                     out.merge(group(now.name()), ticks * (double) TICK_MILLIS, Double::sum);
+                }
+                long wait = now.waitNanos() - (then == null ? 0 : then.waitNanos());
+                if (now.waitNanos() >= 0 && wait > 0) {
+                    out.merge(group(now.name()) + WAITING, wait / 1e6, Double::sum);
                 }
             });
             return out;
@@ -178,7 +192,7 @@ final class BenchProbes {
                         String[] f = statFields(stat);
                         out.put(Integer.parseInt(task.getFileName().toString()), new Task(
                                 stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-                                Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME])));
+                                Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME]), waitNanos(task)));
                     } catch (IOException | RuntimeException e) {
                         // the thread ended between the listing and the read: not counted
                     }
@@ -187,6 +201,16 @@ final class BenchProbes {
                 return out;
             }
             return out;
+        }
+    }
+
+    /** The run-queue wait of schedstat(5)'s "time spent waiting on a runqueue", or -1 where it cannot be read. */
+    private static long waitNanos(Path task) {
+        try {
+            String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+            return Long.parseLong(f[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 
