@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 public record JobSettings(
         String data, long epochs, int splits, long seed, LearnerConfig learner, boolean sequenceBatching,
         int publishEvery, int maxPendingPairs, boolean evaluate, int linearEvery, int view1Parallelism, int view2Parallelism, Duration pairTimeout,
-        double cropScaleMin, String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std)
+        double cropScaleMin, String output, DatasetFormat format, int channels, int imageSize, float[] mean, float[] std,
+        int backgroundNiceness)
         implements Serializable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobSettings.class);
@@ -124,7 +125,16 @@ public record JobSettings(
                 conf.get(SiamstreamOptions.EVALUATE), conf.get(SiamstreamOptions.LINEAR_EVERY),
                 conf.get(SiamstreamOptions.VIEW1_PARALLELISM), conf.get(SiamstreamOptions.VIEW2_PARALLELISM),
                 conf.get(SiamstreamOptions.PAIR_TIMEOUT), parseCropScaleMin(conf), conf.get(SiamstreamOptions.OUTPUT),
-                format, channels, size, mean, std);
+                format, channels, size, mean, std, backgroundNiceness(conf));
+    }
+
+    static int backgroundNiceness(Configuration conf) {
+        int n = conf.get(SiamstreamOptions.BACKGROUND_NICENESS);
+        if (n < 0 || n > 19) {
+            throw new IllegalArgumentException(SiamstreamOptions.BACKGROUND_NICENESS.key() + ": " + n
+                    + " is out of range; allowed: 0 (off) to 19");
+        }
+        return n;
     }
 
     /** {@link SiamstreamOptions#CROP_MIN_SCALE}, or 0 where it is unset (each policy keeps its own). */

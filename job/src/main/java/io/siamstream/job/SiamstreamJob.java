@@ -117,7 +117,8 @@ public final class SiamstreamJob {
                 .keyBy(new ByReplica(), Types.INT)
                 .transform("train", TypeInformation.of(StepMetrics.class),
                         new TrainingOperator(settings.learner(), settings.sequenceBatching(), settings.publishEvery(),
-                                TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, settings.maxPendingPairs()).withHeads(heads))
+                                TrainingOperator.DEFAULT_MAX_CHUNK_BYTES, settings.maxPendingPairs()).withHeads(heads)
+                                .withBackgroundNiceness(settings.backgroundNiceness()))
                 .uid(TRAIN_UID)
                 .setParallelism(1)
                 .setMaxParallelism(1);

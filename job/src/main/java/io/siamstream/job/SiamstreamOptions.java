@@ -106,6 +106,13 @@ public final class SiamstreamOptions {
             .withDescription("auto, cpu, gpu or gpu:N. auto takes the GPU that Flink's external resource 'gpu' assigned"
                     + " to the task (its index; the lowest of several), else DJL's first GPU, else the CPU; cpu and"
                     + " gpu:N win over the assignment. The trainer and the evaluation follow the same rule.");
+    public static final ConfigOption<Integer> BACKGROUND_NICENESS = ConfigOptions.key("siamstream.train.background-niceness")
+            .intType().defaultValue(0)
+            .withDescription("0 to 19. While a learner trains on the CPU, the background threads of its TaskManager"
+                    + " that compete with it (the writer of the learner's checkpoint bytes, the JIT compilers, Flink's"
+                    + " output flushers, RocksDB's background threads) run at this nice value, so that they use what"
+                    + " the learner's fork-join threads leave idle instead of preempting them. 0 leaves priorities"
+                    + " alone. Lowered threads stay lowered: an unprivileged process cannot raise them again.");
     public static final ConfigOption<String> BATCHING = ConfigOptions.key("siamstream.train.batching")
             .stringType().defaultValue("sequence")
             .withDescription("sequence (batch b = seqs [bB, (b+1)B), order-independent) or arrival (every B pairs).");

@@ -228,6 +228,8 @@ class K8sManifestTest {
             assertThat(limits.path("nvidia.com/gpu").asText()).isEqualTo(conf.get("external-resource.gpu.amount"));
             assertThat(tm.path("tolerations").toString()).contains("nvidia.com/gpu");
             assertThat(jobArgs(m)).containsEntry("siamstream.train.device", "gpu");
+        } else {
+            assertThat(jobArgs(m)).containsEntry("siamstream.train.background-niceness", "19");
         }
     }
 

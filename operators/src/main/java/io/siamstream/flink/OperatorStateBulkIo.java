@@ -78,7 +78,7 @@ final class OperatorStateBulkIo {
         if (direct == null) {
             target.write(bytes);
         } else {
-            direct.write(bytes, 0, bytes.length);
+            LearnerCpuPriority.write(direct, bytes);
         }
     }
 

@@ -83,6 +83,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
     private final int publishEvery;
     private final int maxChunkBytes;
     private final int maxWaitingPairs;
+    /** The nice value background threads of the TaskManager get while a CPU learner trains; 0 leaves them alone. */
+    private int backgroundNiceness;
+    private transient boolean cpuPriorityRegistered;
 
     /** Sequence batching: each replica's open batches, checkpointed (pairs and skip markers) in {@code pendingState}. */
     private transient Map<Integer, SequenceBatcher<ViewPair>> batchers;
@@ -149,6 +152,20 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         this.maxWaitingPairs = maxWaitingPairs;
     }
 
+    /**
+     * While this operator trains on the CPU, the background threads of its TaskManager that compete with the learner
+     * (its checkpoint writer, the JIT, output flushers, RocksDB) run at nice {@code niceness} (1 to 19; 0, the
+     * default, leaves priorities alone): see {@link LearnerCpuPriority}.
+     */
+    public TrainingOperator withBackgroundNiceness(int niceness) {
+        if (niceness < 0 || niceness > LearnerCpuPriority.MAX_NICENESS) {
+            throw new IllegalArgumentException("train.background-niceness: " + niceness + " must be 0 to "
+                    + LearnerCpuPriority.MAX_NICENESS);
+        }
+        this.backgroundNiceness = niceness;
+        return this;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
@@ -188,6 +205,9 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
         // decided before any learner exists (and logged, and exposed as the gauges device / deviceIndex): the learners
         // restored below and those created with the first pair all go to this device
         device = ExternalGpus.choose(config.device(), getRuntimeContext(), metrics, LOG, "training");
+        if (backgroundNiceness > 0 && !device.isGpu()) {
+            cpuPriorityRegistered = LearnerCpuPriority.register(backgroundNiceness);
+        }
         restoreLearners();
     }
 
@@ -528,6 +548,10 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     @Override
     public void close() throws Exception {
+        if (cpuPriorityRegistered) {
+            LearnerCpuPriority.unregister();
+            cpuPriorityRegistered = false;
+        }
         if (learners != null) {
             for (Learner learner : learners.values()) {
                 learner.close();
