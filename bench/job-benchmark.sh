@@ -13,7 +13,10 @@
 #   10 its compiler threads still took CPU from the timed steps), WARMUP_CHECKPOINTS (2: the job's runs are timed
 #   from a random point of a checkpoint interval after that many completed checkpoints, once the JIT has compiled the
 #   checkpoint path; runs without checkpoints warm up for as many intervals), BATCH
-#   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
+#   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), WARMUP_ROUNDS (1: unreported rounds first; the first
+#   job in a JVM has the JIT compile Flink's runtime inside its window, which a long-running job pays once),
+#   BACKGROUND_NICENESS (19: siamstream.train.background-niceness, as k8s/flinkdeployment-cpu.yaml sets it; 0 runs
+#   without it), MODES (throughput's modes, default job,job-ckpt,job-ckpt-unaligned,bare), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
 #   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
 #   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:
 #   the MiniCluster's own, 128 MB for 4 slots; results then go to <name>-managed-<size>.md), RESULTS (folder for the
@@ -36,12 +39,13 @@ if [[ -n "${MANAGED_MEMORY:-}" ]]; then MM_ARGS=(--managed-memory "$MANAGED_MEMO
 run() {
   # shellcheck disable=SC2086
   "${JAVA[@]}" -Xmx6g ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$CP" \
-    io.siamstream.bench.JobThroughputBenchmark "${MM_ARGS[@]}" "$@"
+    io.siamstream.bench.JobThroughputBenchmark "${MM_ARGS[@]}" --warmup-rounds "${WARMUP_ROUNDS:-1}" \
+    --background-niceness "${BACKGROUND_NICENESS:-19}" "$@"
 }
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
   run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-30}" --steps "${STEPS:-100}" \
-      --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" --rounds "${ROUNDS:-4}" --modes job,job-ckpt,job-ckpt-unaligned,bare --checkpoint-interval 10s \
+      --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" --rounds "${ROUNDS:-4}" --modes "${MODES:-job,job-ckpt,job-ckpt-unaligned,bare}" --checkpoint-interval 10s \
       --markdown "$RESULTS/job-benchmark$SUFFIX.md"
 fi
 if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then

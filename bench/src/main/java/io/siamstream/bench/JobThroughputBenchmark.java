@@ -10,6 +10,7 @@ import io.siamstream.train.ReplayTrainer;
 import io.siamstream.bench.BenchProbes.Checkpoint;
 import io.siamstream.bench.BenchProbes.Load;
 import io.siamstream.bench.BenchProbes.ThreadCpu;
+import io.siamstream.flink.LearnerCpuPriority;
 import io.siamstream.train.ViewBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,7 +85,8 @@ public final class JobThroughputBenchmark {
 
     private record Options(String model, int batch, int warmup, int steps, int rounds, List<String> modes,
                            Duration checkpointInterval, int parallelism, Path markdown, String managedMemory,
-                           String flinkConf, int viewParallelism, int warmupCheckpoints) {
+                           String flinkConf, int viewParallelism, int warmupCheckpoints, int warmupRounds,
+                           int backgroundNiceness) {
 
         static Options parse(String[] args) {
             Map<String, String> m = new LinkedHashMap<>();
@@ -101,6 +103,8 @@ public final class JobThroughputBenchmark {
             m.put("flink-conf", "");
             m.put("view-parallelism", "1");
             m.put("warmup-checkpoints", "0");
+            m.put("warmup-rounds", "0");
+            m.put("background-niceness", "0");
             for (int i = 0; i < args.length; i += 2) {
                 String key = args[i].replaceFirst("^--", "");
                 if (!m.containsKey(key) || i + 1 >= args.length) {
@@ -126,7 +130,8 @@ public final class JobThroughputBenchmark {
                     Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("rounds")), modes, d,
                     Integer.parseInt(m.get("parallelism")), m.get("markdown").isEmpty() ? null : Path.of(m.get("markdown")),
                     m.get("managed-memory"), m.get("flink-conf"), Integer.parseInt(m.get("view-parallelism")),
-                    Integer.parseInt(m.get("warmup-checkpoints")));
+                    Integer.parseInt(m.get("warmup-checkpoints")), Integer.parseInt(m.get("warmup-rounds")),
+                    Integer.parseInt(m.get("background-niceness")));
         }
     }
 
@@ -146,6 +151,7 @@ public final class JobThroughputBenchmark {
         conf.set(SiamstreamOptions.DEVICE, "cpu");
         conf.set(SiamstreamOptions.VIEW1_PARALLELISM, o.viewParallelism());
         conf.set(SiamstreamOptions.VIEW2_PARALLELISM, o.viewParallelism());
+        conf.set(SiamstreamOptions.BACKGROUND_NICENESS, o.backgroundNiceness());
         JobSettings settings = JobSettings.from(conf);
         int total = o.warmup() + o.steps();
 
@@ -165,10 +171,19 @@ public final class JobThroughputBenchmark {
             }
         }
 
+        // the bare learner gets the job's thread priorities: with train.background-niceness, the MiniCluster's
+        // background threads are lowered as in a TaskManager with a training task
+        if (o.backgroundNiceness() > 0) {
+            BARE_LEARNER.submit(() -> LearnerCpuPriority.register(o.backgroundNiceness())).get();
+        }
+
         Path checkpoints = Files.createTempDirectory("siamstream-job-bench");
         List<Run> runs = new ArrayList<>();
         try (MiniCluster cluster = startCluster(checkpoints, o.managedMemory(), o.flinkConf())) {
-            for (int round = 1; round <= o.rounds(); round++) {
+            // warm-up rounds (numbered 0 and below) run every mode and are not reported: the first job in a JVM has
+            // the JIT compile Flink's runtime inside its timed window, which a long-running job pays once at its start
+            // and the bare learner, which runs little of that code, never does
+            for (int round = 1 - o.warmupRounds(); round <= o.rounds(); round++) {
                 // even rounds run the modes in reverse (A B, B A, ...), so a drift of the machine's speed falls on
                 // both sides of a ratio
                 List<String> order = new ArrayList<>(o.modes());
@@ -179,7 +194,9 @@ public final class JobThroughputBenchmark {
                     Run run = mode.startsWith("bare")
                             ? bare(settings, batches, o, round, mode)
                             : job(cluster, settings, o, round, mode);
-                    runs.add(run);
+                    if (round >= 1) {
+                        runs.add(run);
+                    }
                     System.err.printf(Locale.ROOT, "job-benchmark: round %d %-8s %8.1f pairs/s, median step %.1f ms,"
                                     + " learner busy %.0f%%, JVM CPU %.0f ms/step (kernel %.0f%%, %.0f minor faults/step),"
                                     + " other processes %.0f%%%s%n", round, mode,
@@ -309,7 +326,10 @@ public final class JobThroughputBenchmark {
                 }
                 nextStatus = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
-            Thread.sleep(20);
+            // the window's bounds come from the steps' own timestamps, so a coarse look suffices: this thread is
+            // not part of the job, and at 50 wake-ups a second it preempted the learner's threads hundreds of times
+            // a minute
+            Thread.sleep(200);
         }
         long total = start + o.steps();
         double foreign = load.foreignShare();
@@ -346,22 +366,23 @@ public final class JobThroughputBenchmark {
         if (mode.equals("bare-main")) {
             return timeBare(settings, batches, o, round, "bare-main");
         }
-        Run[] result = new Run[1];
-        RuntimeException[] failure = new RuntimeException[1];
-        Thread thread = new Thread(() -> {
-            try {
-                result[0] = timeBare(settings, batches, o, round, "bare");
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            }
-        }, "bare-learner");
-        thread.start();
-        thread.join();
-        if (failure[0] != null) {
-            throw failure[0];
+        try {
+            return BARE_LEARNER.submit(() -> timeBare(settings, batches, o, round, "bare")).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        return result[0];
     }
+
+    /**
+     * The bare learner's thread, one for the whole benchmark like a training task thread for a whole job: it starts
+     * the engine's workers once.
+     */
+    private static final java.util.concurrent.ExecutorService BARE_LEARNER =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "bare-learner");
+                t.setDaemon(true);
+                return t;
+            });
 
     private static Run timeBare(JobSettings settings, List<ViewBatch> batches, Options o, int round, String mode) {
         try (Learner learner = Learner.create(settings.learner())) {
@@ -412,12 +433,12 @@ public final class JobThroughputBenchmark {
         md.append(String.format(Locale.ROOT, "%s, %d cores; %s, batch %d, %d warm-up + %d timed steps per run"
                         + " (job runs: timed from a random point of a checkpoint interval after %d completed checkpoints,"
                         + " or as many intervals without checkpoints),"
-                        + " %d round(s) of %s; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
+                        + " %d round(s) of %s after %d unreported warm-up round(s); background niceness %d; job parallelism %d (each augmentation operator %d), RocksDB (incremental),"
                         + " managed memory: %s, checkpoint interval %s in job-ckpt runs%n%n",
                 java.time.Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
                 Runtime.getRuntime().availableProcessors(), o.model(), o.batch(), o.warmup(), o.steps(),
                 o.warmupCheckpoints(), o.rounds(),
-                String.join(", ", o.modes()), o.parallelism(), o.viewParallelism(),
+                String.join(", ", o.modes()), o.warmupRounds(), o.backgroundNiceness(), o.parallelism(), o.viewParallelism(),
                 o.managedMemory().isEmpty() ? "the MiniCluster's default" : o.managedMemory(), o.checkpointInterval()));
         md.append("| round | run | pairs/s | median learner step ms | learner busy | JVM CPU ms per step"
                 + " | kernel share of it | minor page faults per step | other processes' CPU | checkpoints |\n");
@@ -490,7 +511,8 @@ public final class JobThroughputBenchmark {
             return;
         }
         md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; threads named java are the"
-                + " engine's native workers and the JVM's own; groups under 1 ms in every mode left out):\n\n| thread |");
+                + " engine's native workers and the JVM's own; rows marked waiting for a core: milliseconds the group's threads were"
+                + " runnable but had no core, from schedstat; groups under 1 ms in every mode left out):\n\n| thread |");
         o.modes().forEach(m -> md.append(' ').append(m).append(" |"));
         md.append("\n|---|");
         o.modes().forEach(m -> md.append("---|"));
