@@ -61,6 +61,8 @@ public final class LearnerCpuPriority {
     private static LibC libc;
     private static Thread sweeper;
     private static ExecutorService writer;
+    /** Bytes the writer thread wrote, for tests that the hand-over happened. */
+    private static final java.util.concurrent.atomic.AtomicLong HANDED_OVER = new java.util.concurrent.atomic.AtomicLong();
 
     private LearnerCpuPriority() {}
 
@@ -142,6 +144,7 @@ public final class LearnerCpuPriority {
                 lowerSelf(nice);
                 try {
                     out.write(bytes, 0, bytes.length);
+                    HANDED_OVER.addAndGet(bytes.length);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -166,6 +169,10 @@ public final class LearnerCpuPriority {
             }
             throw new IOException(cause);
         }
+    }
+
+    static long bytesHandedOver() {
+        return HANDED_OVER.get();
     }
 
     /** Whether the thread named {@code name} (its comm) is lowered. */

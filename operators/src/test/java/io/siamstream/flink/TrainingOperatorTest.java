@@ -198,8 +198,10 @@ class TrainingOperatorTest {
         }
     }
 
-    @Test
-    void restoreFromACheckpointContinuesBitForBit() throws Exception {
+    /** With background-niceness, the learner's bytes reach the checkpoint through the lowered writer thread. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void restoreFromACheckpointContinuesBitForBit(int backgroundNiceness) throws Exception {
         long[] all = new long[3 * BATCH];
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
@@ -216,11 +218,15 @@ class TrainingOperatorTest {
 
         OperatorSubtaskState checkpoint;
         // a small chunk size forces every big tensor to be cut into several state entries
-        TrainingOperator first = new TrainingOperator(CONFIG, true, 100, 4096);
+        TrainingOperator first = new TrainingOperator(CONFIG, true, 100, 4096).withBackgroundNiceness(backgroundNiceness);
+        long handedOver = LearnerCpuPriority.bytesHandedOver();
         try (var h = harness(first)) {
             h.open();
             send(h, 0, 1, 2, 3, 4, 6);   // one batch trained, two pairs of the next waiting
             checkpoint = h.snapshot(1, 1);
+        }
+        if (backgroundNiceness > 0 && java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self/task"))) {
+            assertThat(LearnerCpuPriority.bytesHandedOver() - handedOver).isGreaterThan(0);
         }
         TrainingOperator second = new TrainingOperator(CONFIG, true, 100, 4096);
         try (var h = harness(second)) {
