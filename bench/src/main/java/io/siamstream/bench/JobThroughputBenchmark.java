@@ -510,8 +510,9 @@ public final class JobThroughputBenchmark {
         if (groups.isEmpty()) {
             return;
         }
-        md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; threads named java are the"
-                + " engine's native workers and the JVM's own; rows marked waiting for a core: milliseconds the group's threads were"
+        md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; a native thread takes its"
+                + " creator's name, so the engine's workers count under the learner's thread, and java is the JVM's"
+                + " main thread; rows marked waiting for a core: milliseconds the group's threads were"
                 + " runnable but had no core, from schedstat; groups under 1 ms in every mode left out):\n\n| thread |");
         o.modes().forEach(m -> md.append(' ').append(m).append(" |"));
         md.append("\n|---|");

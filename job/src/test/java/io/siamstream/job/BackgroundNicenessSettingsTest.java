@@ -18,11 +18,15 @@ class BackgroundNicenessSettingsTest {
         return JobSettings.from(conf);
     }
 
+    @org.junit.jupiter.api.Test
+    void unsetIsOff() {
+        assertThat(settings(null).backgroundNiceness()).isZero();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0", "1", "19"})
     void inRangeIsKept(String value) {
         assertThat(settings(value).backgroundNiceness()).isEqualTo(Integer.parseInt(value));
-        assertThat(settings(null).backgroundNiceness()).isZero();
     }
 
     @ParameterizedTest

@@ -37,10 +37,13 @@ import java.util.stream.Stream;
  *   <li>the learner's checkpoint writer, this class's own thread, which writes the learner's bytes in the asynchronous
  *       part of a checkpoint ({@link #write}): Flink's asynchronous-operations thread hands them over and waits,
  *       keeping its own priority for what it does besides (RocksDB's part, acknowledging the checkpoint);</li>
- *   <li>the JIT compilers, Flink's output flushers and RocksDB's background threads.</li>
+ *   <li>the JIT compilers and Flink's output flushers.</li>
  * </ul>
- * Lowered threads stay lowered when the learner closes: raising them back needs a privilege the TaskManager lacks.
- * Threads started later are found by a sweep every 5 seconds, on a daemon thread that lowers itself first.
+ * RocksDB's background threads are not lowered: a checkpoint's synchronous part waits for their memtable flush, and
+ * writes stall behind their compactions. A checkpoint file system that starts upload threads on the thread that
+ * writes (S3's multipart uploads) starts them from the writer, at its nice value, and they serve later uploads too;
+ * that was not measured. Lowered threads stay lowered when the learner closes: raising them back needs a privilege the
+ * TaskManager lacks. Threads started later are found by a sweep every 5 seconds (the sweep's own thread among them).
  */
 public final class LearnerCpuPriority {
 
@@ -54,7 +57,7 @@ public final class LearnerCpuPriority {
     static final String SWEEPER = "learner-cpu-priority";
     /** The names (comm, at most 15 characters) of the threads that are lowered start with one of these. */
     static final List<String> LOWERED = List.of(WRITER.substring(0, 15), SWEEPER.substring(0, 15), "C1 CompilerThre",
-            "C2 CompilerThre", "OutputFlusher", "rocksdb:");
+            "C2 CompilerThre", "OutputFlusher");
 
     private static int learners;
     private static int niceness;
@@ -78,17 +81,10 @@ public final class LearnerCpuPriority {
         if (niceness < 1 || niceness > MAX_NICENESS) {
             throw new IllegalArgumentException("niceness " + niceness + " must be 1 to " + MAX_NICENESS);
         }
-        if (!Files.isDirectory(Path.of("/proc/self/task"))) {
-            LOG.warn("No /proc/self/task: the background threads keep the learner's priority");
+        if (!usable()) {
+            LOG.warn("No /proc/self/task or no C library through JNA: the background threads keep the learner's"
+                    + " priority");
             return false;
-        }
-        if (libc == null) {
-            try {
-                libc = Native.load("c", LibC.class);
-            } catch (LinkageError e) {
-                LOG.warn("Cannot reach the C library: the background threads keep the learner's priority", e);
-                return false;
-            }
         }
         learners++;
         LearnerCpuPriority.niceness = Math.max(LearnerCpuPriority.niceness, niceness);
@@ -97,13 +93,17 @@ public final class LearnerCpuPriority {
             sweeper = new Thread(() -> sweepForever(c), SWEEPER);
             sweeper.setDaemon(true);
             sweeper.start();
+            int nice = LearnerCpuPriority.niceness;
             writer = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, WRITER);
+                Thread t = new Thread(() -> {
+                    lowerSelf(c, nice);
+                    r.run();
+                }, WRITER);
                 t.setDaemon(true);
                 return t;
             });
-            LOG.info("While a CPU learner trains, its checkpoint writer, the JIT compilers, Flink's output flushers"
-                    + " and RocksDB's background threads run at nice {}", LearnerCpuPriority.niceness);
+            LOG.info("While a CPU learner trains, its checkpoint writer, the JIT compilers and Flink's output flushers"
+                    + " run at nice {}", LearnerCpuPriority.niceness);
         }
         return true;
     }
@@ -129,10 +129,8 @@ public final class LearnerCpuPriority {
      */
     static void write(OutputStream out, byte[] bytes) throws IOException {
         ExecutorService w;
-        int nice;
         synchronized (LearnerCpuPriority.class) {
             w = writer;
-            nice = niceness;
         }
         if (w == null) {
             out.write(bytes, 0, bytes.length);
@@ -141,7 +139,6 @@ public final class LearnerCpuPriority {
         Future<?> done;
         try {
             done = w.submit(() -> {
-                lowerSelf(nice);
                 try {
                     out.write(bytes, 0, bytes.length);
                     HANDED_OVER.addAndGet(bytes.length);
@@ -153,21 +150,37 @@ public final class LearnerCpuPriority {
             out.write(bytes, 0, bytes.length);   // the last learner closed meanwhile
             return;
         }
+        // the caller owns the stream and the bytes again only once the writer is done with them: an interrupt (a
+        // cancelled checkpoint) is kept for after it, when Flink's closing of the stream has ended the write
+        boolean interrupted = false;
         try {
-            done.get();
-        } catch (InterruptedException e) {
-            done.cancel(true);
-            Thread.currentThread().interrupt();
+            while (true) {
+                try {
+                    done.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof UncheckedIOException u) {
+                        throw u.getCause();
+                    }
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IOException(cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (interrupted) {
             throw new java.io.InterruptedIOException("interrupted while the learner's bytes were written");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof UncheckedIOException u) {
-                throw u.getCause();
-            }
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(cause);
         }
     }
 
@@ -185,24 +198,46 @@ public final class LearnerCpuPriority {
         return false;
     }
 
-    private static void lowerSelf(int nice) {
-        LibC c;
-        synchronized (LearnerCpuPriority.class) {
-            c = libc;
-        }
+    private static void lowerSelf(LibC c, int nice) {
         try {
             int tid = Integer.parseInt(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
-            if (c != null && nice(Path.of("/proc/self/task/" + tid)) < nice) {
-                c.setpriority(PRIO_PROCESS, tid, nice);
+            if (nice(Path.of("/proc/self/task/" + tid)) < nice) {
+                setPriority(c, tid, nice);
             }
         } catch (IOException | RuntimeException e) {
-            // stays as it is
+            // stays as it is; the sweep tries again
+        }
+    }
+
+    /** Whether this process can lower its threads: Linux's /proc and the C library through JNA. */
+    static synchronized boolean usable() {
+        if (!Files.isDirectory(Path.of("/proc/self/task"))) {
+            return false;
+        }
+        try {
+            if (libc == null) {
+                libc = Native.load("c", LibC.class);
+            }
+            return true;
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    private static boolean failureLogged;
+
+    private static void setPriority(LibC c, int tid, int nice) {
+        if (c.setpriority(PRIO_PROCESS, tid, nice) != 0 && !failureLogged) {
+            failureLogged = true;
+            LOG.warn("setpriority({}, {}) failed (errno {}); threads that fail keep their priority", tid, nice,
+                    Native.getLastError());
         }
     }
 
     private static void sweepForever(LibC c) {
-        // thread ids already looked at, with the name they had: each sweep reads only the threads that are new
-        java.util.Map<Integer, String> seen = new java.util.HashMap<>();
+        // threads lowered, with the nice value they were given: a new thread may still carry its creator's name when
+        // a sweep first sees it, so the others are looked at again every time
+        java.util.Map<Integer, Integer> lowered = new java.util.HashMap<>();
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 int nice;
@@ -212,7 +247,7 @@ public final class LearnerCpuPriority {
                     }
                     nice = niceness;
                 }
-                sweep(c, nice, seen);
+                sweep(c, nice, lowered);
                 TimeUnit.MILLISECONDS.sleep(SWEEP_MILLIS);
             }
         } catch (InterruptedException e) {
@@ -222,22 +257,23 @@ public final class LearnerCpuPriority {
 
     /**
      * Lowers every thread of this process that {@link #lowers} to {@code nice}, where it is not there yet; threads in
-     * {@code seen} were looked at before and are skipped, and those that ended are dropped from it.
+     * {@code lowered} at that value already are skipped, and those that ended are dropped from it.
      */
-    static void sweep(LibC c, int nice, java.util.Map<Integer, String> seen) {
+    static void sweep(LibC c, int nice, java.util.Map<Integer, Integer> lowered) {
         java.util.Set<Integer> alive = new java.util.HashSet<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     int tid = Integer.parseInt(task.getFileName().toString());
                     alive.add(tid);
-                    if (seen.containsKey(tid)) {
+                    if (lowered.getOrDefault(tid, Integer.MIN_VALUE) >= nice) {
                         continue;
                     }
-                    String name = Files.readString(task.resolve("comm")).strip();
-                    seen.put(tid, name);
-                    if (lowers(name) && nice(task) < nice) {
-                        c.setpriority(PRIO_PROCESS, tid, nice);
+                    if (lowers(Files.readString(task.resolve("comm")).strip())) {
+                        if (nice(task) < nice) {
+                            setPriority(c, tid, nice);
+                        }
+                        lowered.put(tid, nice);
                     }
                 } catch (IOException | RuntimeException e) {
                     // the thread ended between the listing and the read
@@ -246,7 +282,7 @@ public final class LearnerCpuPriority {
         } catch (IOException | RuntimeException e) {
             LOG.debug("Cannot list /proc/self/task", e);
         }
-        seen.keySet().retainAll(alive);
+        lowered.keySet().retainAll(alive);
     }
 
     /** A thread's nice value: field 19 of proc(5)'s stat, the 17th after the name. */

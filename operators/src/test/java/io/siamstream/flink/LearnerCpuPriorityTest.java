@@ -31,13 +31,15 @@ class LearnerCpuPriorityTest {
         Thread flusher = parked("OutputFlusher for train", flusherTid, done);
         Thread other = parked("train -> Sink: steps (1/1)#0", otherTid, done);
         int before = LearnerCpuPriority.nice(task(tid()));
+        // at nice 1 or more already, the lowering to 1 would change nothing to see
+        assumeTrue(before == 0, "the test JVM runs at nice " + before);
         assertThat(LearnerCpuPriority.register(1)).isTrue();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (LearnerCpuPriority.nice(task(flusherTid.get())) < 1 && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertThat(LearnerCpuPriority.nice(task(flusherTid.get()))).isEqualTo(Math.max(1, before));
+            assertThat(LearnerCpuPriority.nice(task(flusherTid.get()))).isEqualTo(1);
             assertThat(LearnerCpuPriority.nice(task(otherTid.get()))).isEqualTo(before);
             assertThat(LearnerCpuPriority.nice(task(tid()))).isEqualTo(before);
 
@@ -61,7 +63,7 @@ class LearnerCpuPriorityTest {
             }, bytes);
             assertThat(sink.toByteArray()).isEqualTo(bytes);
             assertThat(writerName.get()).isEqualTo(LearnerCpuPriority.WRITER);
-            assertThat(writerNice.get()).isEqualTo(Math.max(1, before));
+            assertThat(writerNice.get()).isEqualTo(1);
         } finally {
             LearnerCpuPriority.unregister();
             done.countDown();
@@ -94,7 +96,6 @@ class LearnerCpuPriorityTest {
         assertThat(LearnerCpuPriority.lowers("OutputFlusher f")).isTrue();
         assertThat(LearnerCpuPriority.lowers("C2 CompilerThre")).isTrue();
         assertThat(LearnerCpuPriority.lowers("C1 CompilerThre")).isTrue();
-        assertThat(LearnerCpuPriority.lowers("rocksdb:low0")).isTrue();
         assertThat(LearnerCpuPriority.lowers("learner-checkpo")).isTrue();
         assertThat(LearnerCpuPriority.lowers("learner-cpu-pri")).isTrue();
         // the RPC dispatcher starts task threads, task and asynchronous-operations threads hand work to it
@@ -103,6 +104,8 @@ class LearnerCpuPriorityTest {
         assertThat(LearnerCpuPriority.lowers("AsyncOperations")).isFalse();
         assertThat(LearnerCpuPriority.lowers("augment-view1 (")).isFalse();
         assertThat(LearnerCpuPriority.lowers("GC Thread#0")).isFalse();
+        // a checkpoint's synchronous part waits for RocksDB's flush
+        assertThat(LearnerCpuPriority.lowers("rocksdb:high0")).isFalse();
     }
 
     @Test
