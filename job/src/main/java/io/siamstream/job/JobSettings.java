@@ -10,6 +10,7 @@ import io.siamstream.connectors.replay.DatasetEvaluation;
 import io.siamstream.connectors.replay.DatasetFormat;
 import io.siamstream.connectors.replay.ReplayDataset;
 import io.siamstream.eval.EvaluationSet;
+import io.siamstream.flink.LearnerCpuPriority;
 import io.siamstream.method.ByolConfig;
 import io.siamstream.method.MethodConfig;
 import io.siamstream.method.MocoConfig;
@@ -130,9 +131,9 @@ public record JobSettings(
 
     static int backgroundNiceness(Configuration conf) {
         int n = conf.get(SiamstreamOptions.BACKGROUND_NICENESS);
-        if (n < 0 || n > 19) {
+        if (n < 0 || n > LearnerCpuPriority.MAX_NICENESS) {
             throw new IllegalArgumentException(SiamstreamOptions.BACKGROUND_NICENESS.key() + ": " + n
-                    + " is out of range; allowed: 0 (off) to 19");
+                    + " is out of range; allowed: 0 (off) to " + LearnerCpuPriority.MAX_NICENESS);
         }
         return n;
     }

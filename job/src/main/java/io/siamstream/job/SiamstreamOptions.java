@@ -110,9 +110,9 @@ public final class SiamstreamOptions {
             .intType().defaultValue(0)
             .withDescription("0 to 19. While a learner trains on the CPU, the background threads of its TaskManager"
                     + " that compete with it (the writer of the learner's checkpoint bytes, the JIT compilers, Flink's"
-                    + " output flushers, RocksDB's background threads) run at this nice value, so that they use what"
-                    + " the learner's fork-join threads leave idle instead of preempting them. 0 leaves priorities"
-                    + " alone. Lowered threads stay lowered: an unprivileged process cannot raise them again.");
+                    + " output flushers) run at this nice value, so that they use what the learner's fork-join threads"
+                    + " leave idle instead of preempting them. 0 leaves priorities alone. Lowered threads stay lowered:"
+                    + " an unprivileged process cannot raise them again.");
     public static final ConfigOption<String> BATCHING = ConfigOptions.key("siamstream.train.batching")
             .stringType().defaultValue("sequence")
             .withDescription("sequence (batch b = seqs [bB, (b+1)B), order-independent) or arrival (every B pairs).");

@@ -154,8 +154,8 @@ public class TrainingOperator extends AbstractStreamOperator<StepMetrics>
 
     /**
      * While this operator trains on the CPU, the background threads of its TaskManager that compete with the learner
-     * (its checkpoint writer, the JIT, output flushers, RocksDB) run at nice {@code niceness} (1 to 19; 0, the
-     * default, leaves priorities alone): see {@link LearnerCpuPriority}.
+     * (its checkpoint writer, the JIT compilers, Flink's output flushers) run at nice {@code niceness} (1 to 19; 0,
+     * the default, leaves priorities alone): see {@link LearnerCpuPriority}.
      */
     public TrainingOperator withBackgroundNiceness(int niceness) {
         if (niceness < 0 || niceness > LearnerCpuPriority.MAX_NICENESS) {
