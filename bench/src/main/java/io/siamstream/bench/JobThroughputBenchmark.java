@@ -65,13 +65,16 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * measurement from Flink's own checkpoint statistics (the JobMaster's {@code CheckpointStatsSnapshot}): end-to-end
  * duration, the training subtask's synchronous part (which blocks training: the learner is copied out of the engine,
  * the waiting pairs go to RocksDB, RocksDB takes its snapshot) and asynchronous part (the learner and RocksDB's files
- * are written), the full state size and the incrementally uploaded size.
+ * are written), the full state size and the incrementally uploaded size; and the training pace while checkpoints
+ * ran against the pace otherwise ({@link CheckpointPace}): what a checkpoint costs the learner, which the ratio to the
+ * bare learner cannot tell apart from the machine's drift between runs.
  *
  * <p>Every run also reports the CPU share other processes used while it ran (from /proc/stat minus this JVM's own
  * CPU time): on a shared machine that is what makes numbers noisy.
  *
  * <p>Usage: {@code JobThroughputBenchmark [--model convnet|resnet18] [--batch 128] [--warmup 10] [--warmup-checkpoints 0] [--steps 100]
- * [--rounds 3] [--modes job,job-ckpt,job-ckpt-unaligned,bare,bare-main] [--checkpoint-interval 10s] [--parallelism 2]
+ * [--rounds 3] [--modes job,job-ckpt,job-ckpt-unaligned,job-ckpt-unaligned-timeout,bare,bare-main]
+ * [--checkpoint-interval 10s] [--aligned-checkpoint-timeout 2s] [--parallelism 2]
  * [--managed-memory 1g] [--flink-conf key=value,key=value] [--markdown FILE]}; the last two go into the
  * MiniCluster's configuration.
  * {@code resnet18} is the CIFAR ResNet-18 with the paper's 2048-wide heads, on the job's 1 x 28 x 28 views.
@@ -83,10 +86,16 @@ public final class JobThroughputBenchmark {
     /** Arrival time (System.nanoTime) and in-learner step time of every step, by run name; the MiniCluster shares this JVM. */
     static final Map<String, Map<Long, long[]>> CLOCKS = new ConcurrentHashMap<>();
 
+    /**
+     * Unaligned checkpoints that start aligned: a subtask whose barriers have not aligned within
+     * {@code --aligned-checkpoint-timeout} switches to unaligned (Flink's execution.checkpointing.aligned-checkpoint-timeout).
+     */
+    static final String JOB_CKPT_TIMEOUT = "job-ckpt-unaligned-timeout";
+
     private record Options(String model, int batch, int warmup, int steps, int rounds, List<String> modes,
                            Duration checkpointInterval, int parallelism, Path markdown, String managedMemory,
                            String flinkConf, int viewParallelism, int warmupCheckpoints, int warmupRounds,
-                           int backgroundNiceness) {
+                           int backgroundNiceness, Duration alignedCheckpointTimeout) {
 
         static Options parse(String[] args) {
             Map<String, String> m = new LinkedHashMap<>();
@@ -105,6 +114,7 @@ public final class JobThroughputBenchmark {
             m.put("warmup-checkpoints", "0");
             m.put("warmup-rounds", "0");
             m.put("background-niceness", "0");
+            m.put("aligned-checkpoint-timeout", "2s");
             for (int i = 0; i < args.length; i += 2) {
                 String key = args[i].replaceFirst("^--", "");
                 if (!m.containsKey(key) || i + 1 >= args.length) {
@@ -115,30 +125,83 @@ public final class JobThroughputBenchmark {
             }
             List<String> modes = List.of(m.get("modes").split(","));
             for (String mode : modes) {
-                if (!List.of("job", "job-ckpt", "job-ckpt-unaligned", "bare", "bare-main").contains(mode)) {
-                    throw new IllegalArgumentException("--modes: '" + mode
-                            + "' is not allowed; allowed: job, job-ckpt, job-ckpt-unaligned, bare, bare-main");
+                if (!List.of("job", "job-ckpt", "job-ckpt-unaligned", JOB_CKPT_TIMEOUT, "bare", "bare-main").contains(mode)) {
+                    throw new IllegalArgumentException("--modes: '" + mode + "' is not allowed; allowed: job, job-ckpt,"
+                            + " job-ckpt-unaligned, " + JOB_CKPT_TIMEOUT + ", bare, bare-main");
                 }
             }
             if (!List.of("convnet", "resnet18").contains(m.get("model"))) {
                 throw new IllegalArgumentException("--model: '" + m.get("model") + "'; allowed: convnet, resnet18");
             }
-            String interval = m.get("checkpoint-interval").trim();
-            Duration d = interval.endsWith("ms") ? Duration.ofMillis(Long.parseLong(interval.replace("ms", "")))
-                    : Duration.ofSeconds(Long.parseLong(interval.replace("s", "")));
+            Duration d = duration(m.get("checkpoint-interval"));
             return new Options(m.get("model"), Integer.parseInt(m.get("batch")), Integer.parseInt(m.get("warmup")),
                     Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("rounds")), modes, d,
                     Integer.parseInt(m.get("parallelism")), m.get("markdown").isEmpty() ? null : Path.of(m.get("markdown")),
                     m.get("managed-memory"), m.get("flink-conf"), Integer.parseInt(m.get("view-parallelism")),
                     Integer.parseInt(m.get("warmup-checkpoints")), Integer.parseInt(m.get("warmup-rounds")),
-                    Integer.parseInt(m.get("background-niceness")));
+                    Integer.parseInt(m.get("background-niceness")), duration(m.get("aligned-checkpoint-timeout")));
+        }
+
+        private static Duration duration(String value) {
+            String v = value.trim();
+            return v.endsWith("ms") ? Duration.ofMillis(Long.parseLong(v.replace("ms", "")))
+                    : Duration.ofSeconds(Long.parseLong(v.replace("s", "")));
         }
     }
 
     /** One timed run. */
     private record Run(String mode, int round, double pairsPerSecond, double medianStepMs, double learnerShare,
                        double foreignLoad, double cpuMsPerStep, double faultsPerStep, double kernelShare,
-                       List<Checkpoint> checkpoints, Map<String, Double> threadCpuMsPerStep) {}
+                       List<Checkpoint> checkpoints, Map<String, Double> threadCpuMsPerStep,
+                       CheckpointPace pace) {}
+
+    /**
+     * A job run's steps split by whether they ended while a checkpoint ran (from its trigger to one second after it
+     * completed, so that what the checkpoint's completion starts counts too) or not. Wall ms per step is the time
+     * from the step before (the step and the wait for its pairs); learner ms is the step alone. {@code addedMs}: the
+     * wall time each checkpoint added to the window, against the pace of the window's other steps.
+     */
+    record CheckpointPace(int nearSteps, double nearWallMs, double nearLearnerMs, int farSteps, double farWallMs,
+                          double farLearnerMs, double addedMs) {
+
+        static final long AFTER_COMPLETION_MS = 1000;
+
+        static CheckpointPace of(double[] wallMs, double[] learnerMs, long[] endMillis, List<Checkpoint> checkpoints) {
+            double nearWall = 0, nearStep = 0, farWall = 0, farStep = 0;
+            int near = 0, far = 0;
+            for (int i = 0; i < wallMs.length; i++) {
+                boolean during = false;
+                for (Checkpoint c : checkpoints) {
+                    if (endMillis[i] >= c.triggerMillis()
+                            && endMillis[i] <= c.triggerMillis() + c.endToEndMs() + AFTER_COMPLETION_MS) {
+                        during = true;
+                        break;
+                    }
+                }
+                if (during) {
+                    near++;
+                    nearWall += wallMs[i];
+                    nearStep += learnerMs[i];
+                } else {
+                    far++;
+                    farWall += wallMs[i];
+                    farStep += learnerMs[i];
+                }
+            }
+            double added = near == 0 || far == 0 || checkpoints.isEmpty() ? Double.NaN
+                    : (nearWall - near * farWall / far) / checkpoints.size();
+            return new CheckpointPace(near, near == 0 ? Double.NaN : nearWall / near,
+                    near == 0 ? Double.NaN : nearStep / near, far, far == 0 ? Double.NaN : farWall / far,
+                    far == 0 ? Double.NaN : farStep / far, added);
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "while a checkpoint ran %d steps, wall %.1f ms/step (learner %.1f);"
+                    + " otherwise %d steps, wall %.1f (learner %.1f); wall time added per checkpoint %.0f ms",
+                    nearSteps, nearWallMs, nearLearnerMs, farSteps, farWallMs, farLearnerMs, addedMs);
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
@@ -266,7 +329,10 @@ public final class JobThroughputBenchmark {
         env.getConfig().disableGenericTypes();
         if (checkpointed) {
             env.enableCheckpointing(o.checkpointInterval().toMillis());
-            env.getCheckpointConfig().enableUnalignedCheckpoints(mode.endsWith("unaligned"));
+            env.getCheckpointConfig().enableUnalignedCheckpoints(mode.contains("unaligned"));
+            if (mode.equals(JOB_CKPT_TIMEOUT)) {
+                env.getCheckpointConfig().setAlignedCheckpointTimeout(o.alignedCheckpointTimeout());
+            }
         }
         SiamstreamJob.Streams streams = SiamstreamJob.build(settings, SiamstreamJob.replaySource(env, settings));
         streams.steps().sinkTo(new StepClock(name)).name("step-clock").setParallelism(1);
@@ -345,15 +411,26 @@ public final class JobThroughputBenchmark {
             Thread.sleep(50);
         }
         double[] stepMs = new double[o.steps()];
+        double[] wallMs = new double[o.steps()];
+        long[] endMillis = new long[o.steps()];
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
         double learnerMs = 0;
         for (long s = start + 1; s <= total; s++) {
-            stepMs[(int) (s - start - 1)] = clock.get(s)[1] / 1e3;
-            learnerMs += stepMs[(int) (s - start - 1)];
+            int i = (int) (s - start - 1);
+            stepMs[i] = clock.get(s)[1] / 1e3;
+            wallMs[i] = (clock.get(s)[0] - clock.get(s - 1)[0]) / 1e6;
+            endMillis[i] = nowMillis - (nowNanos - clock.get(s)[0]) / 1_000_000;
+            learnerMs += stepMs[i];
         }
         double seconds = (t1 - t0) / 1e9;
         CLOCKS.remove(name);
+        CheckpointPace pace = stats.isEmpty() ? null : CheckpointPace.of(wallMs, stepMs, endMillis, stats);
+        if (pace != null) {
+            System.out.println("job-benchmark: round " + round + " " + mode + " " + pace);
+        }
         return new Run(mode, round, (double) o.steps() * o.batch() / seconds,
-                median(stepMs), learnerMs / 1e3 / seconds, foreign, cpuMs, faults, kernel, stats, threadMs);
+                median(stepMs), learnerMs / 1e3 / seconds, foreign, cpuMs, faults, kernel, stats, threadMs, pace);
     }
 
     /**
@@ -405,7 +482,7 @@ public final class JobThroughputBenchmark {
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new Run(mode, round, (double) o.steps() * o.batch() / seconds, median(stepMs), 1.0,
                     load.foreignShare(), load.ownCpuMillis() / o.steps(), load.minorFaults() / o.steps(), load.kernelShare(),
-                    List.of(), perStep(threads, o.steps()));
+                    List.of(), perStep(threads, o.steps()), null);
         }
     }
 
@@ -457,20 +534,20 @@ public final class JobThroughputBenchmark {
         }
         md.append("| summary (median over rounds) | pairs/s |\n|---|---|\n");
         medians.forEach((mode, v) -> md.append(String.format(Locale.ROOT, "| %s | %.1f |%n", mode, v)));
-        for (String mode : List.of("job", "job-ckpt", "job-ckpt-unaligned")) {
+        for (String mode : List.of("job", "job-ckpt", "job-ckpt-unaligned", JOB_CKPT_TIMEOUT)) {
             if (medians.containsKey(mode) && medians.containsKey("bare")) {
                 md.append(String.format(Locale.ROOT, "| %s / bare: median of per-round ratios (min - max) | %s |%n",
                         mode, ratios(runs, mode, "bare")));
             }
         }
-        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned")) {
+        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned", JOB_CKPT_TIMEOUT)) {
             if (medians.containsKey("job") && medians.containsKey(mode)) {
                 md.append(String.format(Locale.ROOT, "| %s / job: median of per-round ratios (min - max) | %s |%n",
                         mode, ratios(runs, mode, "job")));
             }
         }
         threadTable(md, o, runs);
-        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned")) {
+        for (String mode : List.of("job-ckpt", "job-ckpt-unaligned", JOB_CKPT_TIMEOUT)) {
             List<Checkpoint> all = runs.stream().filter(r -> r.mode().equals(mode))
                     .flatMap(r -> r.checkpoints().stream()).toList();
             if (all.isEmpty()) {
@@ -489,6 +566,20 @@ public final class JobThroughputBenchmark {
             row(md, "training operator state MB", all.stream().mapToDouble(c -> c.trainStateBytes() / 1e6).toArray(), "%.1f");
             row(md, "checkpointed (uploaded, incremental) MB", all.stream()
                     .mapToDouble(c -> c.checkpointedBytes() / 1e6).toArray(), "%.1f");
+            List<CheckpointPace> paces = runs.stream().filter(r -> r.mode().equals(mode) && r.pace() != null)
+                    .map(Run::pace).toList();
+            if (!paces.isEmpty()) {
+                md.append(String.format(Locale.ROOT, "%nThe training pace while checkpoints ran (a step counts from"
+                        + " the trigger to %d ms after completion; wall ms per step includes the wait for pairs;"
+                        + " medians over runs, min - max):%n%n", CheckpointPace.AFTER_COMPLETION_MS));
+                md.append("| | median | min | max |\n|---|---|---|---|\n");
+                row(md, "steps per run while a checkpoint ran", paces.stream().mapToDouble(CheckpointPace::nearSteps).toArray(), "%.0f");
+                row(md, "wall ms per step while a checkpoint ran", paces.stream().mapToDouble(CheckpointPace::nearWallMs).toArray(), "%.1f");
+                row(md, "wall ms per step otherwise", paces.stream().mapToDouble(CheckpointPace::farWallMs).toArray(), "%.1f");
+                row(md, "learner step ms while a checkpoint ran", paces.stream().mapToDouble(CheckpointPace::nearLearnerMs).toArray(), "%.1f");
+                row(md, "learner step ms otherwise", paces.stream().mapToDouble(CheckpointPace::farLearnerMs).toArray(), "%.1f");
+                row(md, "wall ms each checkpoint added to the window", paces.stream().mapToDouble(CheckpointPace::addedMs).toArray(), "%.0f");
+            }
         }
         return md.toString();
     }
