@@ -16,7 +16,9 @@
 #   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), WARMUP_ROUNDS (1: unreported rounds first; the first
 #   job in a JVM has the JIT compile Flink's runtime inside its window, which a long-running job pays once),
 #   BACKGROUND_NICENESS (19: siamstream.train.background-niceness, as k8s/flinkdeployment-cpu.yaml sets it; 0 runs
-#   without it), MODES (throughput's modes, default job,job-ckpt,job-ckpt-unaligned,bare), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
+#   without it), MODES (throughput's modes, default job,job-ckpt,job-ckpt-unaligned,bare; also
+#   job-ckpt-unaligned-timeout: unaligned checkpoints that start aligned and turn unaligned after
+#   ALIGNED_CHECKPOINT_TIMEOUT, default 2s, Flink's execution.checkpointing.aligned-checkpoint-timeout), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
 #   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
 #   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:
 #   the MiniCluster's own, 128 MB for 4 slots; results then go to <name>-managed-<size>.md), RESULTS (folder for the
@@ -37,10 +39,12 @@ SUFFIX=""
 if [[ -n "${MANAGED_MEMORY:-}" ]]; then MM_ARGS=(--managed-memory "$MANAGED_MEMORY"); SUFFIX="-managed-$MANAGED_MEMORY"; fi
 
 run() {
+  # -Xms as -Xmx, as Flink starts a TaskManager: a heap that grows faults its pages in inside the timed windows (the
+  # job's checkpoint copies are the largest objects), which a TaskManager's heap does not
   # shellcheck disable=SC2086
-  "${JAVA[@]}" -Xmx6g ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$CP" \
+  "${JAVA[@]}" -Xmx6g -Xms6g ${JAVA_OPTS:-} "${THREAD_FLAG[@]}" -cp "$CP" \
     io.siamstream.bench.JobThroughputBenchmark "${MM_ARGS[@]}" --warmup-rounds "${WARMUP_ROUNDS:-1}" \
-    --background-niceness "${BACKGROUND_NICENESS:-19}" "$@"
+    --background-niceness "${BACKGROUND_NICENESS:-19}" --aligned-checkpoint-timeout "${ALIGNED_CHECKPOINT_TIMEOUT:-2s}" "$@"
 }
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
