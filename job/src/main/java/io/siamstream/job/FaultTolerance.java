@@ -35,6 +35,10 @@ import org.apache.flink.util.TimeUtils;
  * <tr><td>execution.checkpointing.unaligned.enabled</td><td>true</td><td>the trainer is the bottleneck, so the
  *     job is always backpressured and aligned barriers queue behind full network buffers; unaligned barriers
  *     overtake them (the in-flight pairs go into the checkpoint; training results do not change)</td></tr>
+ * <tr><td>execution.checkpointing.aligned-checkpoint-timeout</td><td>2 s</td><td>a checkpoint starts aligned and
+ *     turns unaligned where its barriers have not aligned within 2 s: a trainer that keeps up with its pairs (a
+ *     small model) gets aligned checkpoints, which slowed its training less than unaligned ones
+ *     (bench/results/job-benchmark.md); a slow one (ResNet-18 on a CPU) still gets unaligned ones</td></tr>
  * <tr><td>execution.checkpointing.dir</td><td>{@code <siamstream.output>/checkpoints}</td><td>without a directory
  *     Flink keeps checkpoints in the JobManager's memory, far too small for a model; set durable storage (s3://,
  *     hdfs://) on a real cluster</td></tr>
@@ -51,6 +55,7 @@ public final class FaultTolerance {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(1);
     public static final Duration DEFAULT_MIN_PAUSE = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_ALIGNED_CHECKPOINT_TIMEOUT = Duration.ofSeconds(2);
 
     private static final List<String> STATE_BACKENDS = List.of("rocksdb", "hashmap");
     private static final List<String> RETENTIONS =
@@ -72,6 +77,8 @@ public final class FaultTolerance {
         }
         bool(values, CheckpointingOptions.INCREMENTAL_CHECKPOINTS);
         bool(values, CheckpointingOptions.ENABLE_UNALIGNED);
+        duration(values, CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT,
+                "a duration >= 0, e.g. 2 s (0: checkpoints start unaligned)");
         Duration interval = duration(values, CheckpointingOptions.CHECKPOINTING_INTERVAL, "a duration of at least 10 ms, e.g. 60 s");
         if (interval != null && interval.toMillis() < 10) {
             throw bad(CheckpointingOptions.CHECKPOINTING_INTERVAL, raw(values, CheckpointingOptions.CHECKPOINTING_INTERVAL),
@@ -135,6 +142,9 @@ public final class FaultTolerance {
         }
         if (raw(values, CheckpointingOptions.ENABLE_UNALIGNED) == null) {
             defaults.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        }
+        if (raw(values, CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT) == null) {
+            defaults.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, DEFAULT_ALIGNED_CHECKPOINT_TIMEOUT);
         }
         if (raw(values, CheckpointingOptions.CHECKPOINTS_DIRECTORY) == null) {
             defaults.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirectory(output));

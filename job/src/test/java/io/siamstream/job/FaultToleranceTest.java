@@ -27,6 +27,7 @@ class FaultToleranceTest {
         assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
         assertThat(conf.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
         assertThat(conf.get(CheckpointingOptions.ENABLE_UNALIGNED)).isTrue();
+        assertThat(conf.get(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT)).isEqualTo(Duration.ofSeconds(2));
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
                 .isEqualTo(Path.of("out/run-1/checkpoints").toAbsolutePath().toUri().toString());
         assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY)).isEqualTo("exponential-delay");
@@ -36,6 +37,7 @@ class FaultToleranceTest {
         assertThat(env.getCheckpointConfig().getCheckpointInterval()).isEqualTo(60_000L);
         assertThat(env.getCheckpointConfig().getMinPauseBetweenCheckpoints()).isEqualTo(10_000L);
         assertThat(env.getCheckpointConfig().isUnalignedCheckpointsEnabled()).isTrue();
+        assertThat(env.getCheckpointConfig().getAlignedCheckpointTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(env.getCheckpointConfig().getExternalizedCheckpointRetention())
                 .isEqualTo(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     }
@@ -46,6 +48,7 @@ class FaultToleranceTest {
         given.setString("execution.checkpointing.interval", "5 s");
         given.setString("state.backend.type", "hashmap");
         given.setString("execution.checkpointing.unaligned.enabled", "false");
+        given.setString("execution.checkpointing.aligned-checkpoint-timeout", "0 s");
         given.setString("restart-strategy.type", "fixed-delay");
         given.setString("restart-strategy.fixed-delay.attempts", "3");
         given.setString("state.checkpoints.dir", "s3://bucket/siamstream/checkpoints"); // the older key counts too
@@ -54,13 +57,15 @@ class FaultToleranceTest {
         var applied = FaultTolerance.apply(env, "s3://bucket/siamstream");
 
         assertThat(applied).doesNotContainKeys("execution.checkpointing.interval", "state.backend.type",
-                "execution.checkpointing.unaligned.enabled", "restart-strategy.type",
+                "execution.checkpointing.unaligned.enabled", "execution.checkpointing.aligned-checkpoint-timeout",
+                "restart-strategy.type",
                 "restart-strategy.fixed-delay.attempts", "execution.checkpointing.dir");
         assertThat(applied).containsEntry("restart-strategy.fixed-delay.delay", "30 s");
         var conf = env.getConfiguration();
         assertThat(env.getCheckpointConfig().getCheckpointInterval()).isEqualTo(5_000L);
         assertThat(conf.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
         assertThat(conf.get(CheckpointingOptions.ENABLE_UNALIGNED)).isFalse();
+        assertThat(env.getCheckpointConfig().getAlignedCheckpointTimeout()).isZero();
         assertThat(conf.get(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS)).isEqualTo(3);
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("s3://bucket/siamstream/checkpoints");
     }
@@ -73,6 +78,7 @@ class FaultToleranceTest {
         "execution.checkpointing.interval | 0 | a duration of at least 10 ms",
         "execution.checkpointing.externalized-checkpoint-retention | KEEP | RETAIN_ON_CANCELLATION, DELETE_ON_CANCELLATION, NO_EXTERNALIZED_CHECKPOINTS",
         "execution.checkpointing.unaligned.enabled | 1 | true, false",
+        "execution.checkpointing.aligned-checkpoint-timeout | soon | a duration >= 0",
         "restart-strategy.type | forever | exponential-delay, fixed-delay, failure-rate, none",
         "restart-strategy.fixed-delay.attempts | 0 | an integer >= 1",
         "restart-strategy.fixed-delay.delay | soon | a duration",

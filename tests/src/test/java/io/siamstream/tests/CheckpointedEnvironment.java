@@ -33,7 +33,8 @@ final class CheckpointedEnvironment {
         ALIGNED,
         /**
          * Barriers overtake the buffered records, which go into the checkpoint with the operator state and are
-         * replayed into the operators on restore (the job's default: its trainer always backpressures).
+         * replayed into the operators on restore (what the job's checkpoints turn into when they have not aligned
+         * within the default 2 s: its trainer always backpressures).
          */
         UNALIGNED
     }

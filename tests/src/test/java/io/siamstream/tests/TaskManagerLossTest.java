@@ -99,9 +99,9 @@ class TaskManagerLossTest {
         options.set(SiamstreamOptions.OUTPUT, tmp.toString());
         JobSettings settings = JobSettings.from(options);
 
-        // as the job's defaults have it (FaultTolerance): the job is always backpressured (the trainer is the
-        // bottleneck), so aligned barriers would wait behind full buffers; unaligned ones also put in-flight pairs
-        // into the checkpoint, which the recovery must replay exactly
+        // as the job's defaults have it for a trainer slower than its input (FaultTolerance: unaligned once
+        // alignment takes 2 s): aligned barriers would wait behind full buffers; unaligned ones also put in-flight
+        // pairs into the checkpoint, which the recovery must replay exactly
         Configuration conf = CheckpointedEnvironment.configuration(tmp, Duration.ofMillis(300), Barriers.UNALIGNED);
         // more attempts, further apart, than after a task failure: restarts fail until the new TaskManager has
         // registered its slot
