@@ -5,7 +5,8 @@
 # without; plus Flink's checkpoint statistics (duration, sync/async part of the training subtask, sizes).
 #
 # usage: bench/job-benchmark.sh [throughput|checkpoint|all]   (default: all)
-#   throughput  convnet, batch 128: job / job-ckpt (aligned) / job-ckpt-unaligned / bare, ROUNDS rounds
+#   throughput  convnet, batch 128: job / job-ckpt (aligned) / job-ckpt-unaligned / job-ckpt-unaligned-timeout /
+#               bare, ROUNDS rounds
 #                                                                         -> bench/results/job-benchmark.md
 #   checkpoint  ResNet-18 (CIFAR, paper heads): CKPT_MODES (default job-ckpt-unaligned-timeout,bare: the job's own
 #               checkpoint defaults), batch CKPT_BATCH, CKPT_ROUNDS rounds
@@ -17,9 +18,10 @@
 #   (128), CKPT_BATCH (32), CKPT_STEPS (40), CKPT_ROUNDS (4), WARMUP_ROUNDS (1: unreported rounds first; the first
 #   job in a JVM has the JIT compile Flink's runtime inside its window, which a long-running job pays once),
 #   BACKGROUND_NICENESS (19: siamstream.train.background-niceness, as k8s/flinkdeployment-cpu.yaml sets it; 0 runs
-#   without it), MODES (throughput's modes, default job,job-ckpt,job-ckpt-unaligned,bare; also
+#   without it), MODES (throughput's modes, default job,job-ckpt,job-ckpt-unaligned,job-ckpt-unaligned-timeout,bare;
 #   job-ckpt-unaligned-timeout: unaligned checkpoints that start aligned and turn unaligned after
-#   ALIGNED_CHECKPOINT_TIMEOUT, default 2s, Flink's execution.checkpointing.aligned-checkpoint-timeout), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
+#   ALIGNED_CHECKPOINT_TIMEOUT, default 2s, Flink's execution.checkpointing.aligned-checkpoint-timeout: the job's
+#   default), THREADS (engine intra-op threads; default: DJL's default, the number of cores), SKIP_BUILD=1,
 #   JAVA_OPTS (extra JVM flags, e.g. a JFR recording), ALLOCATOR_SETTINGS (pom or default; bench/lib/prologue.sh),
 #   MANAGED_MEMORY (the MiniCluster TaskManager's managed memory, e.g. 2g; RocksDB's memtables live in it; default:
 #   the MiniCluster's own, 128 MB for 4 slots; results then go to <name>-managed-<size>.md), RESULTS (folder for the
@@ -50,7 +52,7 @@ run() {
 
 if [[ "$WHAT" == throughput || "$WHAT" == all ]]; then
   run --model convnet --batch "${BATCH:-128}" --warmup "${WARMUP:-30}" --steps "${STEPS:-100}" \
-      --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" --rounds "${ROUNDS:-4}" --modes "${MODES:-job,job-ckpt,job-ckpt-unaligned,bare}" --checkpoint-interval 10s \
+      --warmup-checkpoints "${WARMUP_CHECKPOINTS:-2}" --rounds "${ROUNDS:-4}" --modes "${MODES:-job,job-ckpt,job-ckpt-unaligned,job-ckpt-unaligned-timeout,bare}" --checkpoint-interval 10s \
       --markdown "$RESULTS/job-benchmark$SUFFIX.md"
 fi
 if [[ "$WHAT" == checkpoint || "$WHAT" == all ]]; then

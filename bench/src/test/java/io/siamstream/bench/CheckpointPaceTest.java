@@ -42,6 +42,17 @@ class CheckpointPaceTest {
     }
 
     @Test
+    void onlyCheckpointsThatOverlapTheWindowShareTheCost() {
+        // the second checkpoint ran long before the window: it is not one of those the added time is shared by
+        double[] wall = {100, 200, 100, 100};
+        long[] end = {10_000, 10_500, 20_000, 30_000};
+        CheckpointPace pace = CheckpointPace.of(wall, wall, end,
+                List.of(checkpoint(10_400, 50), checkpoint(1_000, 50)));
+        assertThat(pace.nearSteps()).isEqualTo(1);
+        assertThat(pace.addedMs()).isEqualTo(100.0);
+    }
+
+    @Test
     void withoutStepsOutsideCheckpointsThePaceIsUnknown() {
         double[] wall = {100, 100};
         CheckpointPace pace = CheckpointPace.of(wall, wall, new long[] {1_000, 1_100}, List.of(checkpoint(900, 100)));

@@ -70,6 +70,16 @@ class FaultToleranceTest {
         assertThat(conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo("s3://bucket/siamstream/checkpoints");
     }
 
+    @Test
+    void theAlignmentTimeoutIsNotSetWhereUnalignedCheckpointsAreOff() {
+        Configuration given = new Configuration();
+        given.setString("execution.checkpointing.unaligned.enabled", "false");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(given);
+        assertThat(FaultTolerance.apply(env, "out/run-2"))
+                .doesNotContainKey("execution.checkpointing.aligned-checkpoint-timeout");
+        assertThat(env.getCheckpointConfig().getAlignedCheckpointTimeout()).isZero();
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "state.backend.type | memory | rocksdb, hashmap",
