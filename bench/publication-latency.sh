@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publication latency of the real job: for every published model version, from its training step to the committed
 # artifact (models/<version>/ appears) to the first committed embedding made with it (a finished part file under
-# embeddings/ names it), with unaligned RocksDB checkpoints every 10 s. io.siamstream.bench.PublicationLatencyBenchmark
+# embeddings/ names it), with RocksDB checkpoints every 10 s as the job sets them (unaligned after 2 s of alignment). io.siamstream.bench.PublicationLatencyBenchmark
 # runs training + model artifact sink + embedding operator on a local MiniCluster, feeds the embedder an endless
 # paced image stream, and stamps each version's appearance in both folders from a watcher thread. Writes
 # bench/results/publication-latency.md (p50/p95 and every version).
@@ -41,7 +41,7 @@ rm -f "$ROWS"
        "RATE=${RATE:-50} THREADS=$THREADS bash bench/publication-latency.sh\`."
   echo "The job: ConvNet on the bundled Fashion-MNIST sample (endless replay), SimSiam, a version every ${PUBLISH_EVERY:-20}"
   echo "steps, evaluation off; the embedding operator (batch 256, max delay 200 ms) on ${RATE:-50} images/s of the"
-  echo "bundled test images, endlessly; exactly-once file sinks; RocksDB incremental, unaligned checkpoints every"
+  echo "bundled test images, endlessly; exactly-once file sinks; RocksDB incremental, checkpoints (the job's defaults) every"
   echo "${INTERVAL:-10s} (min pause 0), on a local MiniCluster. Stamps: the step = model.json's wall_time_ms (the trainer's"
   echo "clock at publication); visible = the watcher (same JVM, polling every 20 ms) first lists models/<version>/;"
   echo "embedded = it first reads a committed embeddings/ part file naming the version."

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak: the real streaming job (SiamstreamJob.build with the replay source and the exactly-once file sinks, RocksDB
-# with incremental checkpoints and the job's unaligned default, on a MiniCluster in one JVM) for STEPS steps: ConvNet,
+# with incremental checkpoints and the job's checkpoint defaults (unaligned after a 2-s alignment timeout), on a MiniCluster in one JVM) for STEPS steps: ConvNet,
 # batch 64, endless replay of the bundled Fashion-MNIST sample, a checkpoint every 10 s, a task failure injected about
 # every 2,000 steps, an evaluation every 500 steps (no linear probe) (io.siamstream.bench.StreamingSoak). Samples over
 # time: steps/s, resident memory, the trainer's nativeArrays and lr gauges (Flink metrics, read in-process), restarts,

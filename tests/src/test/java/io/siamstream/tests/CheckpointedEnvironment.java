@@ -25,8 +25,8 @@ final class CheckpointedEnvironment {
     private CheckpointedEnvironment() {}
 
     /**
-     * How checkpoint barriers pass the operators. The job's default ({@code FaultTolerance}) is unaligned, Flink's
-     * own is aligned; the recovery tests run under both, since they restore different things.
+     * How checkpoint barriers pass the operators. The job's default ({@code FaultTolerance}) starts aligned and turns
+     * unaligned after 2 s, Flink's own is aligned; the recovery tests run under both, since they restore different things.
      */
     enum Barriers {
         /** Barriers wait for each other at every input: a checkpoint holds operator state only. */
