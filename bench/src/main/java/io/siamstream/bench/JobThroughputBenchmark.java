@@ -36,7 +36,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
@@ -168,15 +167,8 @@ public final class JobThroughputBenchmark {
             double nearWall = 0, nearStep = 0, farWall = 0, farStep = 0;
             int near = 0, far = 0;
             for (int i = 0; i < wallMs.length; i++) {
-                boolean during = false;
-                for (Checkpoint c : checkpoints) {
-                    if (endMillis[i] >= c.triggerMillis()
-                            && endMillis[i] <= c.triggerMillis() + c.endToEndMs() + AFTER_COMPLETION_MS) {
-                        during = true;
-                        break;
-                    }
-                }
-                if (during) {
+                long end = endMillis[i];
+                if (checkpoints.stream().anyMatch(c -> spans(c, end))) {
                     near++;
                     nearWall += wallMs[i];
                     nearStep += learnerMs[i];
@@ -187,19 +179,19 @@ public final class JobThroughputBenchmark {
                 }
             }
             // per checkpoint whose span (trigger to completion + 1 s) holds a step of the window
-            long overlapping = checkpoints.stream().filter(c -> {
-                for (long end : endMillis) {
-                    if (end >= c.triggerMillis() && end <= c.triggerMillis() + c.endToEndMs() + AFTER_COMPLETION_MS) {
-                        return true;
-                    }
-                }
-                return false;
-            }).count();
+            long overlapping = checkpoints.stream()
+                    .filter(c -> Arrays.stream(endMillis).anyMatch(end -> spans(c, end))).count();
             double added = near == 0 || far == 0 || overlapping == 0 ? Double.NaN
                     : (nearWall - near * farWall / far) / overlapping;
             return new CheckpointPace(near, near == 0 ? Double.NaN : nearWall / near,
                     near == 0 ? Double.NaN : nearStep / near, far, far == 0 ? Double.NaN : farWall / far,
                     far == 0 ? Double.NaN : farStep / far, added);
+        }
+
+        /** Whether a step that ended at {@code endMillis} ran while {@code c} ran (trigger to completion + 1 s). */
+        private static boolean spans(Checkpoint c, long endMillis) {
+            return endMillis >= c.triggerMillis()
+                    && endMillis <= c.triggerMillis() + c.endToEndMs() + AFTER_COMPLETION_MS;
         }
 
         @Override
@@ -412,11 +404,18 @@ public final class JobThroughputBenchmark {
         Map<String, Double> threadMs = perStep(threads, o.steps());
         long t0 = clock.get(start)[0];
         long t1 = clock.get(total)[0];
-        AccessExecutionGraph executed = checkpointed ? cluster.getExecutionGraph(id).get() : null;
-        List<Checkpoint> stats = checkpointed ? checkpoints(executed, graph, t0, t1) : List.of();
-        // the pace split takes every completed checkpoint: one triggered before the window still slows its first steps
-        List<Checkpoint> allCompleted = checkpointed
-                ? BenchProbes.completedCheckpoints(executed, BenchProbes.trainVertex(graph)) : List.of();
+        // step clocks are nanoTime, checkpoint triggers wall-clock time: one offset maps the first to the second
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
+        java.util.function.LongUnaryOperator wallMillis = nanos -> nowMillis - (nowNanos - nanos) / 1_000_000;
+        List<Checkpoint> allCompleted = checkpointed ? BenchProbes.completedCheckpoints(
+                cluster.getExecutionGraph(id).get(), BenchProbes.trainVertex(graph)) : List.of();
+        // the window's statistics take the checkpoints triggered inside it; the pace split takes every completed one,
+        // since one triggered before the window still slows its first steps
+        long from = wallMillis.applyAsLong(t0);
+        long to = wallMillis.applyAsLong(t1);
+        List<Checkpoint> stats = allCompleted.stream()
+                .filter(c -> c.triggerMillis() >= from && c.triggerMillis() <= to).toList();
         cluster.cancelJob(id).get();
         while (!cluster.getJobStatus(id).get().isGloballyTerminalState()) {
             Thread.sleep(50);
@@ -424,14 +423,12 @@ public final class JobThroughputBenchmark {
         double[] stepMs = new double[o.steps()];
         double[] wallMs = new double[o.steps()];
         long[] endMillis = new long[o.steps()];
-        long nowNanos = System.nanoTime();
-        long nowMillis = System.currentTimeMillis();
         double learnerMs = 0;
         for (long s = start + 1; s <= total; s++) {
             int i = (int) (s - start - 1);
             stepMs[i] = clock.get(s)[1] / 1e3;
             wallMs[i] = (clock.get(s)[0] - clock.get(s - 1)[0]) / 1e6;
-            endMillis[i] = nowMillis - (nowNanos - clock.get(s)[0]) / 1_000_000;
+            endMillis[i] = wallMillis.applyAsLong(clock.get(s)[0]);
             learnerMs += stepMs[i];
         }
         double seconds = (t1 - t0) / 1e9;
@@ -504,16 +501,6 @@ public final class JobThroughputBenchmark {
             threads.millisByGroup().forEach((group, ms) -> out.put(group, ms / steps));
         }
         return out;
-    }
-
-    /** The checkpoints triggered inside [t0, t1] (nanoTime of the measurement window, mapped to wall-clock time). */
-    private static List<Checkpoint> checkpoints(AccessExecutionGraph graph, JobGraph jobGraph, long t0, long t1) {
-        long nowNanos = System.nanoTime();
-        long nowMillis = System.currentTimeMillis();
-        long from = nowMillis - (nowNanos - t0) / 1_000_000;
-        long to = nowMillis - (nowNanos - t1) / 1_000_000;
-        return BenchProbes.completedCheckpoints(graph, BenchProbes.trainVertex(jobGraph)).stream()
-                .filter(c -> c.triggerMillis() >= from && c.triggerMillis() <= to).toList();
     }
 
     private static String report(Options o, List<Run> runs) {
