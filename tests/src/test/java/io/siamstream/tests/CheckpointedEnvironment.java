@@ -14,6 +14,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
@@ -36,7 +37,32 @@ final class CheckpointedEnvironment {
          * replayed into the operators on restore (what the job's checkpoints turn into when they have not aligned
          * within the default 2 s: its trainer always backpressures).
          */
-        UNALIGNED
+        UNALIGNED,
+        /**
+         * Barriers start aligned and overtake the buffered records once a checkpoint has waited longer than
+         * {@link #ALIGNMENT_TIMEOUT} to align: the job's default mode, whose timeout is 2 s, here so short that the
+         * checkpoints of a backpressured test job switch to unaligned on their way (in an output queue or while an
+         * operator aligns its inputs) and hold records in flight.
+         */
+        UNALIGNED_AFTER_TIMEOUT;
+
+        boolean unaligned() {
+            return this != ALIGNED;
+        }
+    }
+
+    /** The alignment timeout of {@link Barriers#UNALIGNED_AFTER_TIMEOUT}. */
+    static final Duration ALIGNMENT_TIMEOUT = Duration.ofMillis(10);
+
+    /**
+     * Flink's checkpoint history (the JobManager keeps the last 10 by default) large enough for a test job's every
+     * checkpoint, so that the one a job restored from can be looked up after the job ends: a test cluster's setting,
+     * since Flink reads it from the JobManager's configuration.
+     */
+    static Configuration clusterConfiguration() {
+        Configuration conf = new Configuration();
+        conf.set(WebOptions.CHECKPOINTS_HISTORY_SIZE, 10_000);
+        return conf;
     }
 
     /** As {@link #configuration(Path, Duration, Barriers)} with aligned barriers. */
@@ -55,7 +81,12 @@ final class CheckpointedEnvironment {
         conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, out.resolve("checkpoints").toUri().toString());
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, interval);
-        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, barriers == Barriers.UNALIGNED);
+        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, barriers.unaligned());
+        if (barriers == Barriers.UNALIGNED_AFTER_TIMEOUT) {
+            conf.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, ALIGNMENT_TIMEOUT);
+        } else if (barriers == Barriers.UNALIGNED) {
+            conf.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ZERO);
+        }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
@@ -72,14 +103,26 @@ final class CheckpointedEnvironment {
 
     /**
      * Checks that a finished job was restored from a checkpoint and ran with the given barriers (no unaligned
-     * checkpoint among those in Flink's stats history when aligned); returns the in-flight bytes that the completed
-     * checkpoints of that history persisted, for the log (the history may be empty after a restart).
+     * checkpoint among those in Flink's stats history when aligned; with the alignment timeout, the checkpoint restored
+     * from holds records in flight, so it switched); returns the in-flight bytes that the completed checkpoints of that
+     * history persisted, for the log (the history may be empty after a restart).
      */
     static long assertRestoredWith(AccessExecutionGraph job, Barriers barriers) {
         var stats = job.getCheckpointStatsSnapshot();
-        assertThat(stats.getLatestRestoredCheckpoint()).as("the job was restored from a checkpoint").isNotNull();
-        assertThat(job.getCheckpointCoordinatorConfiguration().isUnalignedCheckpointsEnabled())
-                .as("unaligned checkpoints enabled").isEqualTo(barriers == Barriers.UNALIGNED);
+        var restored = stats.getLatestRestoredCheckpoint();
+        assertThat(restored).as("the job was restored from a checkpoint").isNotNull();
+        var coordinator = job.getCheckpointCoordinatorConfiguration();
+        assertThat(coordinator.isUnalignedCheckpointsEnabled()).as("unaligned checkpoints enabled")
+                .isEqualTo(barriers.unaligned());
+        if (barriers == Barriers.UNALIGNED_AFTER_TIMEOUT) {
+            // every checkpoint started aligned; the one restored from persisted records in flight, so it switched
+            assertThat(coordinator.getAlignedCheckpointTimeout()).as("alignment timeout ms")
+                    .isEqualTo(ALIGNMENT_TIMEOUT.toMillis());
+            AbstractCheckpointStats from = stats.getHistory().getCheckpointById(restored.getCheckpointId());
+            assertThat(from).as("checkpoint " + restored.getCheckpointId() + " in Flink's history (a test cluster"
+                    + " needs clusterConfiguration())").isNotNull();
+            assertThat(from.getPersistedData()).as("in-flight bytes in the checkpoint restored from").isPositive();
+        }
         List<AbstractCheckpointStats> completed = stats.getHistory().getCheckpoints().stream()
                 .filter(c -> c.getStatus() == CheckpointStatsStatus.COMPLETED).toList();
         if (barriers == Barriers.ALIGNED) {

@@ -52,7 +52,8 @@ class StreamingJobTest {
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4)
+            .setConfiguration(CheckpointedEnvironment.clusterConfiguration()).build());
 
 
     private static Configuration settings(Path out, long epochs, int batch, int publishEvery, long scheduleSteps) {
@@ -132,8 +133,9 @@ class StreamingJobTest {
     }
 
     /**
-     * A task failure after a checkpoint, in the middle of training, under aligned and under unaligned checkpoints
-     * (the job's default, whose checkpoints also hold the pairs in flight): the job restores, the committed step
+     * A task failure after a checkpoint, in the middle of training, under aligned, unaligned, and unaligned
+     * checkpoints that start aligned (the job's default; here the checkpoint restored from switched midway and holds
+     * pairs in flight): the job restores, the committed step
      * files hold every step once with the reference loop's loss, and the final encoder equals the reference loop's
      * ({@link ReplayTrainer}, the same batches in one thread) bit for bit.
      */
