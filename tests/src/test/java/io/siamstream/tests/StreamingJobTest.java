@@ -118,7 +118,7 @@ class StreamingJobTest {
 
     private static Reference reference;
 
-    /** The reference run is the same for both barrier modes: it is made once. */
+    /** The reference run is the same for every barrier mode: it is made once. */
     private static synchronized Reference reference(JobSettings settings) {
         if (reference == null) {
             TreeMap<Long, String> losses = new TreeMap<>();
