@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # What writing a ResNet-18 learner's checkpoint file (185 MB) costs the writing thread's CPU, right after the page cache
 # of the previous one was freed and one checkpoint interval later (io.siamstream.bench.CheckpointWriteBenchmark), the
-# waits alternated write by write. On a virtual machine that reports free memory to its host, the later write faults
-# its page cache in from the host again; this is where most of a ResNet-18 checkpoint's cost to the job goes on such a
-# machine (bench/results/job-checkpoint-resnet18.md).
+# waits alternated write by write. On a virtual machine that reports free memory to its host, a later write can fault
+# its page cache in from the host again, on the writing thread's CPU.
 #
 # usage: bench/checkpoint-write-benchmark.sh   -> bench/results/checkpoint-write.md
 # Options (environment): DIR (where the files go; default the system's temporary folder, where the job benchmark's
