@@ -140,22 +140,26 @@ final class BenchProbes {
      */
     record ThreadCpu(Map<Integer, Task> before) {
         /**
-         * A thread's name (comm), its CPU time in clock ticks, and the nanoseconds it spent runnable but waiting for
-         * a core (the second field of /proc's schedstat; -1 where the kernel does not keep it).
+         * A thread's name (comm), its CPU time in clock ticks, the part of it in the kernel, and the nanoseconds it
+         * spent runnable but waiting for a core (the second field of /proc's schedstat; -1 where the kernel does not
+         * keep it).
          */
-        record Task(String name, long ticks, long waitNanos) {}
+        record Task(String name, long ticks, long kernelTicks, long waitNanos) {}
 
         /** Appended to a group's name for the time its threads waited for a core. */
         static final String WAITING = " [waiting for a core]";
+        /** Appended to a group's name for the part of its CPU time spent in the kernel. */
+        static final String KERNEL = " [in the kernel]";
 
         static ThreadCpu start() {
             return new ThreadCpu(read());
         }
 
         /**
-         * CPU milliseconds per thread group since the start, and under the group's name + {@link #WAITING} the
-         * milliseconds its threads were runnable but had no core: a fork-join step stalls on a worker that waits
-         * there, without spending more CPU (threads that ended meanwhile are not counted).
+         * CPU milliseconds per thread group since the start; under the group's name + {@link #KERNEL} the part of
+         * them in the kernel, and under the group's name + {@link #WAITING} the milliseconds its threads were
+         * runnable but had no core: a fork-join step stalls on a worker that waits there, without spending more CPU
+         * (threads that ended meanwhile are not counted).
          */
         Map<String, Double> millisByGroup() {
             Map<String, Double> out = new TreeMap<>();
@@ -164,6 +168,10 @@ final class BenchProbes {
                 long ticks = now.ticks() - (then == null ? 0 : then.ticks());
                 if (ticks > 0) {
                     out.merge(group(now.name()), ticks * (double) TICK_MILLIS, Double::sum);
+                }
+                long kernel = now.kernelTicks() - (then == null ? 0 : then.kernelTicks());
+                if (kernel > 0) {
+                    out.merge(group(now.name()) + KERNEL, kernel * (double) TICK_MILLIS, Double::sum);
                 }
                 long wait = now.waitNanos() - (then == null ? 0 : then.waitNanos());
                 if (now.waitNanos() >= 0 && wait > 0) {
@@ -192,7 +200,8 @@ final class BenchProbes {
                         String[] f = statFields(stat);
                         out.put(Integer.parseInt(task.getFileName().toString()), new Task(
                                 stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-                                Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME]), waitNanos(task)));
+                                Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME]), Long.parseLong(f[STIME]),
+                                waitNanos(task)));
                     } catch (IOException | RuntimeException e) {
                         // the thread ended between the listing and the read: not counted
                     }

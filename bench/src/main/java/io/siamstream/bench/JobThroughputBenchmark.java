@@ -601,7 +601,9 @@ public final class JobThroughputBenchmark {
         }
         md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; a native thread takes its"
                 + " creator's name, so the engine's workers count under the learner's thread, and java is the JVM's"
-                + " main thread; rows marked waiting for a core: milliseconds the group's threads were"
+                + " main thread; rows marked in the kernel: the part of the row above spent in the kernel, not to"
+                + " be added to it;"
+                + " rows marked waiting for a core: milliseconds the group's threads were"
                 + " runnable but had no core, from schedstat; groups under 1 ms in every mode left out):\n\n| thread |");
         o.modes().forEach(m -> md.append(' ').append(m).append(" |"));
         md.append("\n|---|");
