@@ -27,7 +27,9 @@ final class CheckpointedEnvironment {
 
     /**
      * How checkpoint barriers pass the operators. The job's default ({@code FaultTolerance}) starts aligned and turns
-     * unaligned after 2 s, Flink's own is aligned; the recovery tests run under both, since they restore different things.
+     * unaligned after 2 s, Flink's own is aligned; the recovery tests run under aligned and pure unaligned barriers,
+     * which restore different things (operator state alone, or with the records in flight), and StreamingJobTest also
+     * under the default's switch from one to the other.
      */
     enum Barriers {
         /** Barriers wait for each other at every input: a checkpoint holds operator state only. */
@@ -121,7 +123,10 @@ final class CheckpointedEnvironment {
             AbstractCheckpointStats from = stats.getHistory().getCheckpointById(restored.getCheckpointId());
             assertThat(from).as("checkpoint " + restored.getCheckpointId() + " in Flink's history (a test cluster"
                     + " needs clusterConfiguration())").isNotNull();
-            assertThat(from.getPersistedData()).as("in-flight bytes in the checkpoint restored from").isPositive();
+            // the switch shows in the bytes in flight it persisted; it needs a backpressured job, which a CPU
+            // trainer on the test's replay source is
+            assertThat(from.getPersistedData()).as("in-flight bytes in the checkpoint restored from (none: it"
+                    + " aligned within the timeout, so the job was not backpressured)").isPositive();
         }
         List<AbstractCheckpointStats> completed = stats.getHistory().getCheckpoints().stream()
                 .filter(c -> c.getStatus() == CheckpointStatsStatus.COMPLETED).toList();

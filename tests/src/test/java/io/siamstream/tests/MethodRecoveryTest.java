@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * encoder equals bit for bit the reference loop's uninterrupted run on the same data. The encoder alone is compared,
  * but every step after the recovery depends on the restored target network, queue and optimizer buffers (a lost or
  * stale one changes the loss and so the encoder), so equality shows they were all restored exactly. Each method
- * runs under aligned and under unaligned checkpoints (the job's default, whose checkpoints also hold the pairs in
- * flight); the reference run is made once per method.
+ * runs under aligned and under pure unaligned checkpoints (whose checkpoints also hold the pairs in flight, as the
+ * job's default ones do once they turn unaligned); the reference run is made once per method.
  */
 class MethodRecoveryTest {
 

@@ -99,7 +99,7 @@ class SavepointRescaleTest {
 
     private static JobClient start(Path tmp, String name, JobSettings job, int parallelism, long records,
             String savepoint) throws Exception {
-        // the job's default barriers (unaligned) for its checkpoints; a savepoint is always aligned
+        // unaligned barriers for its checkpoints (what the job's default ones turn into); a savepoint is always aligned
         Configuration conf = CheckpointedEnvironment.configuration(tmp, Duration.ofSeconds(2), Barriers.UNALIGNED);
         if (savepoint != null) {
             conf.set(SavepointConfigOptions.SAVEPOINT_PATH, savepoint);

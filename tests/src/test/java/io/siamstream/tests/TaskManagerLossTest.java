@@ -53,8 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly-once step files must hold every step once, and the final encoder must equal, bit for bit, the reference
  * loop's ({@link ReplayTrainer}).
  *
- * <p>One barrier mode is enough here: the unaligned one, the job's default, which restores the most (operator state
- * and the records in flight). Aligned checkpoints restore operator state only, through the same path: the job's
+ * <p>One barrier mode is enough here: pure unaligned checkpoints, which restore the most (operator state and the
+ * records in flight), as the job's default ones do once they turn unaligned. Aligned checkpoints restore operator state only, through the same path: the job's
  * keyed exchanges make it one failover region, so a task failure restarts every task from the checkpoint just as
  * losing a TaskManager does, and {@code StreamingJobTest} and {@code MethodRecoveryTest} recover from a task
  * failure under both modes. What a lost TaskManager adds (new slots, the trainer on another TaskManager, state read
