@@ -12,6 +12,11 @@ set -euo pipefail
 BENCH_NAME=checkpoint-write-benchmark
 source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 
+# the options set, for the results' command line
+settings=""
+for v in DIR MB CHUNK_MB WAITS ROUNDS; do
+  if [[ -n "${!v:-}" ]]; then settings+="$v=${!v} "; fi
+done
 DIR="$(bench_path "${DIR:-${TMPDIR:-/tmp}}")"
 OUT="$RESULTS/checkpoint-write.md"
 "${JAVA[@]}" -Xms1g -Xmx1g -cp "$CP" io.siamstream.bench.CheckpointWriteBenchmark "$DIR" --mb "${MB:-185}" \
@@ -19,7 +24,7 @@ OUT="$RESULTS/checkpoint-write.md"
 {
   echo "# Writing a learner's checkpoint file: the writer's CPU against the age of the freed page cache"
   echo
-  echo "Command: \`bash bench/checkpoint-write-benchmark.sh\` (io.siamstream.bench.CheckpointWriteBenchmark)."
+  echo "Command: \`${settings}bash bench/checkpoint-write-benchmark.sh\` (io.siamstream.bench.CheckpointWriteBenchmark)."
   echo
   cat "$OUT.table"
 } >"$OUT"

@@ -154,7 +154,7 @@ public final class CheckpointWriteBenchmark {
             long kernel = mine.stream().mapToLong(Write::kernelTicks).sum();
             long all = kernel + mine.stream().mapToLong(Write::userTicks).sum();
             double wall = median(mine.stream().mapToDouble(w -> w.wallNanos / 1e6).toArray());
-            double reported = median(mine.stream().mapToDouble(w -> w.reportedDuringWaitKib / 1024.0).toArray());
+            double reported = median(mine.stream().mapToDouble(w -> w.reportedDuringWaitKib * 1024.0 / MB).toArray());
             if (Double.isNaN(first)) {
                 first = median;
             }
