@@ -213,6 +213,19 @@ final class BenchProbes {
         }
     }
 
+    /**
+     * The calling thread's user and kernel CPU time in clock ticks (utime and stime of /proc/thread-self/stat), or
+     * zeros where they cannot be read.
+     */
+    static long[] threadTicks() {
+        try {
+            String[] f = statFields(Files.readString(Path.of("/proc/thread-self/stat")));
+            return new long[] {Long.parseLong(f[UTIME]), Long.parseLong(f[STIME])};
+        } catch (IOException | RuntimeException e) {
+            return new long[2];
+        }
+    }
+
     /** The run-queue wait of schedstat(5)'s "time spent waiting on a runqueue", or -1 where it cannot be read. */
     private static long waitNanos(Path task) {
         try {

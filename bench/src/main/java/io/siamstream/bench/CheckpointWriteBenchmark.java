@@ -25,9 +25,9 @@ import org.apache.flink.util.TimeUtils;
  *
  * <p>Why: a file's pages come from the kernel's free memory. On a virtual machine that reports free memory to its host
  * (virtio-balloon free page reporting, {@code /sys/module/page_reporting}), the host can take those pages back, and
- * the first write into each one then faults it in again from the host, on the writing thread's CPU. A checkpoint every
- * 10 s writes into memory freed seconds before; written at once, the same pages are still there. The table gives the writing
- * thread's CPU (user and kernel) per MB for each wait, and the ratio of each to the first wait's.
+ * the first write into each one then faults it in again from the host, on the writing thread's CPU. A checkpoint
+ * every 10 s writes into memory freed seconds before; written at once, the same pages are still there. The table
+ * gives the writing thread's CPU (user and kernel) per MB for each wait, and the ratio of each to the first wait's.
  *
  * <p>Usage: {@code CheckpointWriteBenchmark DIR [--mb 185] [--chunk-mb 4] [--waits 0s,1s,10s] [--rounds 6]
  * [--markdown FILE]}; files go to a fresh folder under DIR (the file system the job's checkpoints go to).
@@ -69,7 +69,8 @@ public final class CheckpointWriteBenchmark {
         int rounds = Integer.parseInt(o.get("rounds"));
         List<Duration> waits = Arrays.stream(o.get("waits").split(",")).map(TimeUtils::parseDuration).toList();
         if (mb < 1 || chunkMb < 1 || chunkMb > 2000 || rounds < 1 || waits.isEmpty()) {
-            throw new IllegalArgumentException("--mb and --rounds must be >= 1, --chunk-mb 1 - 2000, --waits not empty");
+            throw new IllegalArgumentException(
+                    "--mb and --rounds must be >= 1, --chunk-mb 1 - 2000, --waits not empty");
         }
 
         // the writer's arrays are touched once before timing, as the job's reused snapshot arrays are
@@ -94,7 +95,7 @@ public final class CheckpointWriteBenchmark {
                     Thread.sleep(wait.toMillis());
                     long reportedDuringWait = reported < 0 ? -1 : reportedKib() - reported;
                     long cpu = threads.getCurrentThreadCpuTime();
-                    long[] ticks = ownTicks();
+                    long[] ticks = BenchProbes.threadTicks();
                     long wall = System.nanoTime();
                     Path file = dir.resolve("chk-" + files.size());
                     try (FileOutputStream out = new FileOutputStream(file.toFile())) {
@@ -102,7 +103,7 @@ public final class CheckpointWriteBenchmark {
                             out.write(chunk);
                         }
                     }
-                    long[] ticksAfter = ownTicks();
+                    long[] ticksAfter = BenchProbes.threadTicks();
                     Write done = new Write(wait, threads.getCurrentThreadCpuTime() - cpu, ticksAfter[0] - ticks[0],
                             ticksAfter[1] - ticks[1], System.nanoTime() - wall, reportedDuringWait);
                     files.add(file);
@@ -150,11 +151,12 @@ public final class CheckpointWriteBenchmark {
         for (Duration wait : waits) {
             List<Write> mine = writes.stream().filter(w -> w.pause.equals(wait)).toList();
             double[] cpu = mine.stream().mapToDouble(w -> w.cpuNanos / 1e6).toArray();
-            double median = median(cpu);
+            double median = JobThroughputBenchmark.median(cpu);
             long kernel = mine.stream().mapToLong(Write::kernelTicks).sum();
             long all = kernel + mine.stream().mapToLong(Write::userTicks).sum();
-            double wall = median(mine.stream().mapToDouble(w -> w.wallNanos / 1e6).toArray());
-            double reported = median(mine.stream().mapToDouble(w -> w.reportedDuringWaitKib * 1024.0 / MB).toArray());
+            double wall = JobThroughputBenchmark.median(mine.stream().mapToDouble(w -> w.wallNanos / 1e6).toArray());
+            double reported = JobThroughputBenchmark.median(
+                    mine.stream().mapToDouble(w -> w.reportedDuringWaitKib * 1024.0 / MB).toArray());
             if (Double.isNaN(first)) {
                 first = median;
             }
@@ -166,23 +168,6 @@ public final class CheckpointWriteBenchmark {
                     reported < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", reported), median / first));
         }
         return md.toString();
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length == 0 ? Double.NaN
-                : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    /** This thread's user and kernel CPU time in clock ticks (/proc/thread-self/stat), or zeros where unreadable. */
-    private static long[] ownTicks() {
-        try {
-            String[] f = BenchProbes.statFields(Files.readString(Path.of("/proc/thread-self/stat")));
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
-        } catch (IOException | RuntimeException e) {
-            return new long[2];
-        }
     }
 
     /** The host's count of free memory reported to it, in KiB, or -1 where the kernel has no free page reporting. */

@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongUnaryOperator;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -40,6 +41,7 @@ import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.TimeUtils;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
@@ -142,7 +144,7 @@ public final class JobThroughputBenchmark {
         }
 
         private static Duration duration(String value) {
-            return org.apache.flink.util.TimeUtils.parseDuration(value.trim());   // "10s", "2 s", "500 ms", "1 min"
+            return TimeUtils.parseDuration(value.trim());   // "10s", "2 s", "500 ms", "1 min"
         }
     }
 
@@ -407,7 +409,7 @@ public final class JobThroughputBenchmark {
         // step clocks are nanoTime, checkpoint triggers wall-clock time: one offset maps the first to the second
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
-        java.util.function.LongUnaryOperator wallMillis = nanos -> nowMillis - (nowNanos - nanos) / 1_000_000;
+        LongUnaryOperator wallMillis = nanos -> nowMillis - (nowNanos - nanos) / 1_000_000;
         List<Checkpoint> allCompleted = checkpointed ? BenchProbes.completedCheckpoints(
                 cluster.getExecutionGraph(id).get(), BenchProbes.trainVertex(graph)) : List.of();
         // the window's statistics take the checkpoints triggered inside it; the pace split takes every completed one,
@@ -602,9 +604,8 @@ public final class JobThroughputBenchmark {
         md.append("\nCPU ms per timed step by thread (/proc/self/task; median over rounds; a native thread takes its"
                 + " creator's name, so the engine's workers count under the learner's thread, and java is the JVM's"
                 + " main thread; rows marked in the kernel: the part of the row above spent in the kernel, not to"
-                + " be added to it;"
-                + " rows marked waiting for a core: milliseconds the group's threads were"
-                + " runnable but had no core, from schedstat; groups under 1 ms in every mode left out):\n\n| thread |");
+                + " be added to it; rows marked waiting for a core: milliseconds the group's threads were runnable"
+                + " but had no core, from schedstat; groups under 1 ms in every mode left out):\n\n| thread |");
         o.modes().forEach(m -> md.append(' ').append(m).append(" |"));
         md.append("\n|---|");
         o.modes().forEach(m -> md.append("---|"));

@@ -142,10 +142,10 @@ public final class FaultTolerance {
             defaults.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                     org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
-        if (raw(values, CheckpointingOptions.ENABLE_UNALIGNED) == null) {
+        String unaligned = raw(values, CheckpointingOptions.ENABLE_UNALIGNED);
+        if (unaligned == null) {
             defaults.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
         }
-        String unaligned = raw(values, CheckpointingOptions.ENABLE_UNALIGNED);
         if (raw(values, CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT) == null
                 && (unaligned == null || Boolean.parseBoolean(unaligned.trim()))) {
             defaults.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, DEFAULT_ALIGNED_CHECKPOINT_TIMEOUT);
