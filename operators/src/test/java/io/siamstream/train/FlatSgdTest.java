@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The flat update (parameters, gradients and momentum buffers as views of flat buffers) against the loose
  * per-parameter update: bit for bit over several steps, for SGD with and without weight decay or momentum and for LARS,
- * and across a restore of the momentum buffers.
+ * and across a full or partial restore of the momentum buffers.
  */
 class FlatSgdTest {
 
@@ -109,7 +109,8 @@ class FlatSgdTest {
                 Arguments.of("sgd momentum, no weight decay", 0.9, 0.0, 0.0),
                 Arguments.of("sgd momentum and weight decay", 0.9, 5e-4, 0.0),
                 Arguments.of("sgd without momentum", 0.0, 5e-4, 0.0),
-                Arguments.of("lars", 0.9, 0.01, 0.02));
+                Arguments.of("lars", 0.9, 0.01, 0.02),
+                Arguments.of("lars without momentum", 0.0, 0.01, 0.02));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -185,6 +186,58 @@ class FlatSgdTest {
                 }
                 views.forEach((name, view) -> assertThat(optimizer.buffers().get(name)).as(name).isSameAs(view));
             }
+        }
+    }
+
+    /**
+     * A state whose momentum buffers cover only some parameters (every other one here) restores into views of the flat
+     * buffer; the first update then starts the missing buffers from the gradient, as the per-parameter update does for
+     * a parameter without a buffer, and keeps the others.
+     */
+    @Test
+    void partiallyRestoredBuffersContinueAsThePerParameterUpdateBitForBit() {
+        double momentum = 0.9;
+        double weightDecay = 5e-4;
+        Map<String, Tensor> savedValues;
+        Map<String, Tensor> partial = new LinkedHashMap<>();
+        try (Model trained = new Model(null);
+             SgdMomentum optimizer = new SgdMomentum(trained.manager, momentum, weightDecay, 0)) {
+            for (int step = 0; step < 2; step++) {
+                trained.backward(TestBatches.random(90 + step, 16, 1, 28));
+                try (NDScope scope = new NDScope()) {
+                    optimizer.update(trained.params(), LRS[step]);
+                }
+            }
+            savedValues = trained.values();
+            int i = 0;
+            for (Map.Entry<String, Tensor> entry : tensors(optimizer.buffers()).entrySet()) {
+                if (i++ % 2 == 0) {
+                    partial.put(entry.getKey(), entry.getValue());
+                }
+            }
+        }
+        assertThat(partial).hasSizeGreaterThan(1);
+        try (Model loose = new Model(savedValues); Model flat = new Model(savedValues);
+             SgdMomentum reference = new SgdMomentum(loose.manager, momentum, weightDecay, 0);
+             SgdMomentum optimizer = new SgdMomentum(flat.manager, momentum, weightDecay, 0);
+             FlatParams group = FlatParams.of(flat.manager, flat.trainable, true)) {
+            optimizer.register(group);
+            partial.forEach(reference::restoreBuffer);
+            partial.forEach(optimizer::restoreBuffer);
+            assertThat(optimizer.buffers()).as("only the restored buffers").hasSize(partial.size());
+            assertSameBits(tensors(optimizer.buffers()), partial);
+            for (int step = 2; step < LRS.length; step++) {
+                ViewBatch batch = TestBatches.random(90 + step, 16, 1, 28);
+                loose.backward(batch);
+                flat.backward(batch);
+                try (NDScope scope = new NDScope()) {
+                    reference.update(loose.params(), LRS[step]);
+                    optimizer.update(group, LRS[step]);
+                }
+                assertSameBits(flat.values(), loose.values());
+                assertSameBits(tensors(optimizer.buffers()), tensors(reference.buffers()));
+            }
+            assertThat(optimizer.buffers()).as("every buffer after an update").hasSize(flat.trainable.size());
         }
     }
 
