@@ -8,13 +8,17 @@ import io.siamstream.record.ViewPair;
 import io.siamstream.train.Learner;
 import io.siamstream.train.LearnerConfig;
 import io.siamstream.train.Tensor;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.core.memory.DataInputViewStreamWrapper;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.state.OperatorBackendSerializationProxy;
+import org.apache.flink.runtime.state.OperatorStateHandle;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -198,10 +202,13 @@ class TrainingOperatorTest {
         }
     }
 
-    /** With background-niceness, the learner's bytes reach the checkpoint through the lowered writer thread. */
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
-    void restoreFromACheckpointContinuesBitForBit(int backgroundNiceness) throws Exception {
+    /**
+     * With background-niceness, the learner's bytes reach the checkpoint through the lowered writer thread; with
+     * snapshot compression (execution.checkpointing.snapshot-compression), through the backend's Snappy stream.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "background niceness {0}, snapshot compression {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"0, false", "1, false", "1, true"})
+    void restoreFromACheckpointContinuesBitForBit(int backgroundNiceness, boolean compression) throws Exception {
         long[] all = new long[3 * BATCH];
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
@@ -221,12 +228,17 @@ class TrainingOperatorTest {
         TrainingOperator first = new TrainingOperator(CONFIG, true, 100, 4096).withBackgroundNiceness(backgroundNiceness);
         long handedOver = LearnerCpuPriority.bytesHandedOver();
         try (var h = harness(first)) {
+            h.getExecutionConfig().setUseSnapshotCompression(compression);
             h.open();
             send(h, 0, 1, 2, 3, 4, 6);   // one batch trained, two pairs of the next waiting
             checkpoint = h.snapshot(1, 1);
         }
         if (backgroundNiceness > 0 && LearnerCpuPriority.usable()) {
             assertThat(LearnerCpuPriority.bytesHandedOver() - handedOver).isGreaterThan(0);
+        }
+        assertThat(checkpoint.getManagedOperatorState()).isNotEmpty();
+        for (OperatorStateHandle handle : checkpoint.getManagedOperatorState()) {
+            assertThat(writtenCompressed(handle)).as("operator state written compressed").isEqualTo(compression);
         }
         TrainingOperator second = new TrainingOperator(CONFIG, true, 100, 4096);
         try (var h = harness(second)) {
@@ -242,6 +254,18 @@ class TrainingOperatorTest {
                 assertThat(resumed.get(name).data()).as(name).isEqualTo(uninterrupted.get(name).data());
             }
         }
+    }
+
+    /** Whether the operator state backend wrote {@code handle} through its compression stream (the header says). */
+    private static boolean writtenCompressed(OperatorStateHandle handle) throws Exception {
+        var proxy = new OperatorBackendSerializationProxy(TrainingOperatorTest.class.getClassLoader());
+        try (var in = handle.openInputStream()) {
+            proxy.read(new DataInputViewStreamWrapper(in));
+        }
+        // package-private in Flink 1.20; the restore reads the same flag to pick the decompressing stream
+        Method flag = OperatorBackendSerializationProxy.class.getDeclaredMethod("isUsingStateCompression");
+        flag.setAccessible(true);
+        return (boolean) flag.invoke(proxy);
     }
 
     /** Writes a checkpoint the way earlier versions did: the learner in keyed state, none in operator state. */
