@@ -104,6 +104,26 @@ class FlatSgdTest {
         }
     }
 
+    /**
+     * Steps {@code from} to the last of {@link #LRS}: the same batch (seed {@code seed} + step) through both models,
+     * the per-parameter update on {@code loose} and the flat one on {@code flat}, then the same bits in both models'
+     * parameters and both optimizers' momentum buffers.
+     */
+    private static void stepBothAndCompare(Model loose, SgdMomentum reference, Model flat, SgdMomentum optimizer,
+                                           FlatParams group, int seed, int from) {
+        for (int step = from; step < LRS.length; step++) {
+            ViewBatch batch = TestBatches.random(seed + step, 16, 1, 28);
+            loose.backward(batch);
+            flat.backward(batch);
+            try (NDScope scope = new NDScope()) {
+                reference.update(loose.params(), LRS[step]);
+                optimizer.update(group, LRS[step]);
+            }
+            assertSameBits(flat.values(), loose.values());
+            assertSameBits(tensors(optimizer.buffers()), tensors(reference.buffers()));
+        }
+    }
+
     static Stream<Arguments> settings() {
         return Stream.of(
                 Arguments.of("sgd momentum, no weight decay", 0.9, 0.0, 0.0),
@@ -121,17 +141,7 @@ class FlatSgdTest {
              SgdMomentum optimizer = new SgdMomentum(flat.manager, momentum, weightDecay, eta);
              FlatParams group = FlatParams.of(flat.manager, flat.trainable, true)) {
             assertSameBits(flat.values(), loose.values());
-            for (int step = 0; step < LRS.length; step++) {
-                ViewBatch batch = TestBatches.random(40 + step, 16, 1, 28);
-                loose.backward(batch);
-                flat.backward(batch);
-                try (NDScope scope = new NDScope()) {
-                    reference.update(loose.params(), LRS[step]);
-                    optimizer.update(group, LRS[step]);
-                }
-                assertSameBits(flat.values(), loose.values());
-                assertSameBits(tensors(optimizer.buffers()), tensors(reference.buffers()));
-            }
+            stepBothAndCompare(loose, reference, flat, optimizer, group, 40, 0);
             assertThat(group.grads().toFloatArray()).as("gradients zeroed").containsOnly(0f);
             if (momentum > 0) {
                 assertThat(optimizer.buffers()).hasSize(flat.trainable.size());
@@ -172,18 +182,8 @@ class FlatSgdTest {
                 // restoring again copies into the same views
                 savedBuffers.forEach(optimizer::restoreBuffer);
                 views.forEach((name, view) -> assertThat(optimizer.buffers().get(name)).as(name).isSameAs(view));
-                for (int step = 2; step < LRS.length; step++) {
-                    ViewBatch batch = TestBatches.random(70 + step, 16, 1, 28);
-                    loose.backward(batch);
-                    restored.backward(batch);
-                    try (NDScope scope = new NDScope()) {
-                        reference.update(loose.params(), LRS[step]);
-                        optimizer.update(group, LRS[step]);
-                    }
-                    assertSameBits(restored.values(), loose.values());
-                    // the per-name buffers are the views the flat update wrote through
-                    assertSameBits(tensors(optimizer.buffers()), tensors(reference.buffers()));
-                }
+                // the per-name buffers compared are the views the flat update wrote through
+                stepBothAndCompare(loose, reference, restored, optimizer, group, 70, 2);
                 views.forEach((name, view) -> assertThat(optimizer.buffers().get(name)).as(name).isSameAs(view));
             }
         }
@@ -226,17 +226,7 @@ class FlatSgdTest {
             partial.forEach(optimizer::restoreBuffer);
             assertThat(optimizer.buffers()).as("only the restored buffers").hasSize(partial.size());
             assertSameBits(tensors(optimizer.buffers()), partial);
-            for (int step = 2; step < LRS.length; step++) {
-                ViewBatch batch = TestBatches.random(90 + step, 16, 1, 28);
-                loose.backward(batch);
-                flat.backward(batch);
-                try (NDScope scope = new NDScope()) {
-                    reference.update(loose.params(), LRS[step]);
-                    optimizer.update(group, LRS[step]);
-                }
-                assertSameBits(flat.values(), loose.values());
-                assertSameBits(tensors(optimizer.buffers()), tensors(reference.buffers()));
-            }
+            stepBothAndCompare(loose, reference, flat, optimizer, group, 90, 2);
             assertThat(optimizer.buffers()).as("every buffer after an update").hasSize(flat.trainable.size());
         }
     }
