@@ -14,12 +14,20 @@
 #   INTERVAL       checkpoint interval                                    (default: 10s)
 #   RATE           images/s on the embedding input                         (default: 50)
 #   THREADS        engine intra-op threads (default: 1; the machine is shared)
+#   ENCODER        convnet or resnet18_cifar (the paper's heads; a trainer slower than its input, whose checkpoints
+#                  turn unaligned; results then go to publication-latency-resnet18_cifar.md)   (default: convnet)
 #   WORK           the job's output folder and the raw result   (default: bench/target/publication-latency)
 #   RESULTS        folder for publication-latency.md            (default: bench/results)
 #   SKIP_BUILD=1   reuses the last build and classpath; OFFLINE=0 lets Maven download (bench/lib/prologue.sh)
 # The build packages in this checkout and runs from its target/ folders (no install).
 set -euo pipefail
 BENCH_NAME=publication-latency
+ENCODER="${ENCODER:-convnet}"
+case "$ENCODER" in
+  convnet) RESULT_FILE=publication-latency.md; ENCODER_TEXT=ConvNet ;;
+  resnet18_cifar) RESULT_FILE=publication-latency-resnet18_cifar.md; ENCODER_TEXT="ResNet-18 (CIFAR, paper heads)" ;;
+  *) echo "ENCODER='$ENCODER'; allowed: convnet, resnet18_cifar" >&2; exit 2 ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/lib/prologue.sh"
 WORK="$(bench_path "${WORK:-$ROOT/bench/target/publication-latency}")"
 THREADS="${THREADS:-1}"
@@ -31,15 +39,15 @@ rm -f "$ROWS"
 "${JAVA[@]}" -Xmx3g -Dai.djl.pytorch.num_threads="$THREADS" -Dlog4j2.level=WARN -cp "$CP" \
     io.siamstream.bench.PublicationLatencyBenchmark --out "$WORK/run" --versions "${VERSIONS:-25}" \
     --minutes "${MINUTES:-10}" --publish-every "${PUBLISH_EVERY:-20}" --batch "${BATCH:-32}" \
-    --checkpoint-interval "${INTERVAL:-10s}" --rate "${RATE:-50}" --markdown "$ROWS"
+    --checkpoint-interval "${INTERVAL:-10s}" --rate "${RATE:-50}" --encoder "$ENCODER" --markdown "$ROWS"
 
 {
   echo "# Publication latency: training step -> committed artifact -> first committed embedding"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(getconf _NPROCESSORS_ONLN) cores, $THREADS engine thread(s)."
   echo "Command: \`VERSIONS=${VERSIONS:-25} PUBLISH_EVERY=${PUBLISH_EVERY:-20} BATCH=${BATCH:-32} INTERVAL=${INTERVAL:-10s}"\
-       "RATE=${RATE:-50} THREADS=$THREADS bash bench/publication-latency.sh\`."
-  echo "The job: ConvNet on the bundled Fashion-MNIST sample (endless replay), SimSiam, a version every ${PUBLISH_EVERY:-20}"
+       "RATE=${RATE:-50} THREADS=$THREADS ENCODER=$ENCODER bash bench/publication-latency.sh\`."
+  echo "The job: $ENCODER_TEXT on the bundled Fashion-MNIST sample (endless replay), SimSiam, a version every ${PUBLISH_EVERY:-20}"
   echo "steps, evaluation off; the embedding operator (batch 256, max delay 200 ms) on ${RATE:-50} images/s of the"
   echo "bundled test images, endlessly; exactly-once file sinks; RocksDB incremental, checkpoints (the job's defaults) every"
   echo "${INTERVAL:-10s} (min pause 0), on a local MiniCluster. Stamps: the step = model.json's wall_time_ms (the trainer's"
@@ -57,5 +65,5 @@ rm -f "$ROWS"
   echo "| version | t (s) | step -> visible (s) | visible -> embedding (s) | step -> embedding (s) |"
   echo "|---|---|---|---|---|"
   grep '^VERSION ' "$ROWS" | sed 's/^VERSION //'
-} >"$RESULTS/publication-latency.md"
-cat "$RESULTS/publication-latency.md"
+} >"$RESULTS/$RESULT_FILE"
+cat "$RESULTS/$RESULT_FILE"
