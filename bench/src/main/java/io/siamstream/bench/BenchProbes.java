@@ -325,6 +325,15 @@ final class BenchProbes {
         return out;
     }
 
+    /**
+     * How many checkpoints of the job have completed since it started: Flink's running count, which, unlike the
+     * history ({@link #completedCheckpoints}), has no cap.
+     */
+    static long completedCheckpointCount(AccessExecutionGraph graph) {
+        var snapshot = graph.getCheckpointStatsSnapshot();
+        return snapshot == null ? 0 : snapshot.getCounts().getNumberOfCompletedCheckpoints();
+    }
+
     /** The latest completed checkpoint, or null when none has completed (or the statistics are not there yet). */
     static Checkpoint latestCheckpoint(AccessExecutionGraph graph, JobVertexID train) {
         var snapshot = graph.getCheckpointStatsSnapshot();
