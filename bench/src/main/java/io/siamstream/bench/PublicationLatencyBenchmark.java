@@ -40,10 +40,11 @@ import org.apache.flink.streaming.api.functions.source.SourceFunction;
 /**
  * Publication latency of the real job (training, the model artifact sink, the embedding operator, the exactly-once
  * file sinks; RocksDB, checkpoints every 10 s that turn unaligned after 2 s of alignment, all as
- * {@link FaultTolerance} sets them, on a local MiniCluster): for every published version, from its training step ({@code wall_time_ms} in its model.json, stamped
- * by the trainer when it publishes) to the version directory appearing under {@code models/} (committed), to the
- * first committed embedding with that version appearing under {@code embeddings/} (a finished part file, the name not
- * starting with '.', as a downstream reader of the file sink sees it).
+ * {@link FaultTolerance} sets them, on a local MiniCluster): for every published version, from its training step
+ * ({@code wall_time_ms} in its model.json, stamped by the trainer when it publishes) to the version directory
+ * appearing under {@code models/} (committed), to the first committed embedding with that version appearing under
+ * {@code embeddings/} (a finished part file, the name not starting with '.', as a downstream reader of the file sink
+ * sees it).
  *
  * <p>A watcher thread in this JVM polls both folders and stamps when each version first shows up in each; the
  * trainer's stamp comes from the same clock. The embedding input is an endless stream of the bundled Fashion-MNIST

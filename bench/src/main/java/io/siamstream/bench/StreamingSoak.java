@@ -49,7 +49,8 @@ import org.apache.flink.util.TimeUtils;
  * A soak run of the real streaming job: {@link SiamstreamJob#build} with the replay source (endless) and the
  * exactly-once file sinks, RocksDB with incremental checkpoints, the job's own fault-tolerance defaults
  * ({@link FaultTolerance}: unaligned checkpoints after a 2-s alignment timeout), on a MiniCluster in this JVM, for
- * {@code --steps} steps, with a task failure injected about every {@code --fail-every} steps ({@link FailAtSeq}, after the source).
+ * {@code --steps} steps, with a task failure injected about every {@code --fail-every} steps ({@link FailAtSeq},
+ * after the source).
  *
  * <p>Every {@code --sample-every} it samples, in this process: net training progress (the highest step seen by a tap
  * on the step stream; steps redone after a restore do not count twice), resident memory (VmRSS), the Flink gauges
