@@ -28,8 +28,8 @@ final class CheckpointedEnvironment {
     /**
      * How checkpoint barriers pass the operators. The job's default ({@code FaultTolerance}) starts aligned and turns
      * unaligned after 2 s, Flink's own is aligned; the recovery tests run under aligned and pure unaligned barriers,
-     * which restore different things (operator state alone, or with the records in flight), and StreamingJobTest also
-     * under the default's switch from one to the other.
+     * which restore different things (operator state alone, or with the records in flight), and under the default's
+     * switch from one to the other.
      */
     enum Barriers {
         /** Barriers wait for each other at every input: a checkpoint holds operator state only. */

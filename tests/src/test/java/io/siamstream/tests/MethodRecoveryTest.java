@@ -41,14 +41,16 @@ import org.junit.jupiter.params.provider.CsvSource;
  * encoder equals bit for bit the reference loop's uninterrupted run on the same data. The encoder alone is compared,
  * but every step after the recovery depends on the restored target network, queue and optimizer buffers (a lost or
  * stale one changes the loss and so the encoder), so equality shows they were all restored exactly. Each method
- * runs under aligned and under pure unaligned checkpoints (whose checkpoints also hold the pairs in flight, as the
- * job's default ones do once they turn unaligned); the reference run is made once per method.
+ * runs under aligned, pure unaligned (whose checkpoints also hold the pairs in flight) and the job's default barriers
+ * (aligned at first, unaligned once a checkpoint has waited past the alignment timeout: the checkpoint restored from
+ * switched on its way); the reference run is made once per method.
  */
 class MethodRecoveryTest {
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4)
+            .setConfiguration(CheckpointedEnvironment.clusterConfiguration()).build());
 
     private static final int BATCH = 80; // 4,000 images: 50 steps per epoch
 
@@ -66,7 +68,8 @@ class MethodRecoveryTest {
     }
 
     @ParameterizedTest(name = "{0}, {1} checkpoints")
-    @CsvSource({"byol, ALIGNED", "byol, UNALIGNED", "moco, ALIGNED", "moco, UNALIGNED"})
+    @CsvSource({"byol, ALIGNED", "byol, UNALIGNED", "byol, UNALIGNED_AFTER_TIMEOUT", "moco, ALIGNED", "moco, UNALIGNED",
+        "moco, UNALIGNED_AFTER_TIMEOUT"})
     void aFailureInTheMiddleChangesNothing(String method, Barriers barriers, @TempDir Path tmp,
             @InjectMiniCluster MiniCluster cluster) throws Exception {
         Configuration conf = new Configuration();
