@@ -4,7 +4,7 @@
 # DJL's JNI library goes through it. It keeps freed memory out of reuse for a while (quarantine) and stops the process
 # at a double or invalid free, reporting the stacks of both frees and of the allocation. Nothing here is compiled with
 # ASan, so it does not see a stray read or write into freed memory, only what passes through malloc and free.
-# Why it exists: one job run crashed once in libtorch (bench/results/asan-job.md says how, and what this found).
+# Why it exists: one job run crashed once in libtorch (bench/results/native-crash.md says how and what is known).
 #
 # Options (environment):
 #   MODEL     convnet or resnet18   (default: resnet18)
